@@ -1,0 +1,224 @@
+/* Cryptography.  src/crypto/ is the only code that calls OpenSSL; everything
+ * else goes through this header, so that the rules (pinned roots, injected
+ * time, exact-bytes verification) live in one place. */
+#ifndef CACHET_CRYPTO_H
+#define CACHET_CRYPTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cachet/rc.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- digests ---------------------------------------------------------- */
+
+typedef enum cachet_hash_alg {
+    CACHET_HASH_SHA256,
+    CACHET_HASH_SHA384,
+    CACHET_HASH_SHA512,
+} cachet_hash_alg;
+
+#define CACHET_SHA256_LEN 32
+#define CACHET_SHA384_LEN 48
+#define CACHET_SHA512_LEN 64
+#define CACHET_HASH_MAX_LEN 64
+
+size_t cachet_hash_len(cachet_hash_alg alg);
+cachet_rc cachet_hash(cachet_hash_alg alg, const void *data, size_t len, uint8_t *out);
+cachet_rc cachet_sha256(const void *data, size_t len, uint8_t out[CACHET_SHA256_LEN]);
+cachet_rc cachet_sha384(const void *data, size_t len, uint8_t out[CACHET_SHA384_LEN]);
+cachet_rc cachet_sha512(const void *data, size_t len, uint8_t out[CACHET_SHA512_LEN]);
+
+/* Incremental digest. */
+typedef struct cachet_hash_ctx cachet_hash_ctx;
+cachet_hash_ctx *cachet_hash_new(cachet_hash_alg alg);
+cachet_rc cachet_hash_update(cachet_hash_ctx *h, const void *data, size_t len);
+cachet_rc cachet_hash_final(cachet_hash_ctx *h, uint8_t *out); /* resets nothing; free after */
+void cachet_hash_free(cachet_hash_ctx *h);
+
+cachet_rc cachet_hmac_sha256(const void *key, size_t keylen, const void *data, size_t len,
+                             uint8_t out[CACHET_SHA256_LEN]);
+
+/* ---- randomness and key derivation ------------------------------------ */
+
+cachet_rc cachet_random(void *buf, size_t len);
+
+/* RFC 5869 HKDF with SHA-256 (extract then expand). */
+cachet_rc cachet_hkdf_sha256(const void *salt, size_t saltlen, const void *ikm, size_t ikmlen,
+                             const void *info, size_t infolen, uint8_t *out, size_t outlen);
+
+/* ---- AES-256-GCM ------------------------------------------------------ */
+
+#define CACHET_AES256_KEY_LEN 32
+#define CACHET_GCM_IV_LEN 12
+#define CACHET_GCM_TAG_LEN 16
+
+/* A keyed context, reusable across many messages (one per thread). */
+typedef struct cachet_aead cachet_aead;
+cachet_aead *cachet_aead_new(const uint8_t key[CACHET_AES256_KEY_LEN]);
+void cachet_aead_free(cachet_aead *a);
+/* out may equal in (in-place).  tag receives 16 bytes. */
+cachet_rc cachet_aead_seal(cachet_aead *a, const uint8_t iv[CACHET_GCM_IV_LEN], const void *aad,
+                           size_t aadlen, const void *in, size_t len, void *out,
+                           uint8_t tag[CACHET_GCM_TAG_LEN]);
+/* Returns CACHET_E_AUTH (crypto subsystem) on tag mismatch; out is then
+ * wiped so that no unauthenticated plaintext escapes. */
+cachet_rc cachet_aead_open(cachet_aead *a, const uint8_t iv[CACHET_GCM_IV_LEN], const void *aad,
+                           size_t aadlen, const void *in, size_t len, void *out,
+                           const uint8_t tag[CACHET_GCM_TAG_LEN]);
+
+/* ---- public keys and signatures --------------------------------------- */
+
+typedef struct cachet_pkey cachet_pkey; /* wraps EVP_PKEY */
+
+typedef enum cachet_curve {
+    CACHET_CURVE_P256,
+    CACHET_CURVE_P384,
+    CACHET_CURVE_P521,
+} cachet_curve;
+
+/* SubjectPublicKeyInfo, DER or PEM (detected). */
+cachet_rc cachet_pkey_parse_public(const uint8_t *buf, size_t len, cachet_pkey **out);
+/* An uncompressed EC point given as raw X||Y (2*field bytes, big-endian). */
+cachet_rc cachet_pkey_from_ec_point(cachet_curve curve, const uint8_t *xy, size_t len,
+                                    cachet_pkey **out);
+/* RSA public key from big-endian modulus and exponent. */
+cachet_rc cachet_pkey_from_rsa(const uint8_t *n, size_t nlen, const uint8_t *e, size_t elen,
+                               cachet_pkey **out);
+void cachet_pkey_free(cachet_pkey *k);
+/* Key facts for profile checks. */
+bool cachet_pkey_is_ec(const cachet_pkey *k, cachet_curve curve);
+bool cachet_pkey_is_rsa(const cachet_pkey *k);
+/* DER SubjectPublicKeyInfo (malloc'd). */
+cachet_rc cachet_pkey_spki_der(const cachet_pkey *k, uint8_t **der, size_t *len);
+
+typedef enum cachet_endian { CACHET_BIG_ENDIAN, CACHET_LITTLE_ENDIAN } cachet_endian;
+
+/* ECDSA over msg (hashed here with alg) with a raw r||s signature of
+ * 2*comp_len bytes, each component comp_len bytes in the given byte order
+ * (AMD SNP: 72-byte little-endian components; TDX/NVIDIA: big-endian).
+ * CACHET_E_SIGNATURE when it does not verify. */
+cachet_rc cachet_ecdsa_verify_raw(const cachet_pkey *k, cachet_hash_alg alg, const void *msg,
+                                  size_t msglen, const uint8_t *rs, size_t comp_len,
+                                  cachet_endian order);
+/* ECDSA with a DER-encoded Ecdsa-Sig-Value. */
+cachet_rc cachet_ecdsa_verify_der(const cachet_pkey *k, cachet_hash_alg alg, const void *msg,
+                                  size_t msglen, const uint8_t *der, size_t derlen);
+/* RSASSA-PSS (MGF1 with the same hash); saltlen -1 means "digest length". */
+cachet_rc cachet_rsa_pss_verify(const cachet_pkey *k, cachet_hash_alg alg, int saltlen,
+                                const void *msg, size_t msglen, const uint8_t *sig,
+                                size_t siglen);
+/* RSASSA-PKCS1-v1_5. */
+cachet_rc cachet_rsa_pkcs1_verify(const cachet_pkey *k, cachet_hash_alg alg, const void *msg,
+                                  size_t msglen, const uint8_t *sig, size_t siglen);
+
+/* Private keys (for test generators, token issuers, TLS): EC P-256/P-384. */
+cachet_rc cachet_pkey_generate_ec(cachet_curve curve, cachet_pkey **out);
+cachet_rc cachet_pkey_parse_private(const uint8_t *buf, size_t len, cachet_pkey **out);
+cachet_rc cachet_pkey_private_pem(const cachet_pkey *k, char **pem); /* malloc'd */
+/* ECDSA signing: raw r||s (comp_len each, order as given) or DER. */
+cachet_rc cachet_ecdsa_sign_raw(const cachet_pkey *k, cachet_hash_alg alg, const void *msg,
+                                size_t msglen, uint8_t *rs, size_t comp_len, cachet_endian order);
+cachet_rc cachet_ecdsa_sign_der(const cachet_pkey *k, cachet_hash_alg alg, const void *msg,
+                                size_t msglen, uint8_t **der, size_t *derlen);
+
+/* ---- X.509 ------------------------------------------------------------ */
+
+typedef struct cachet_x509 cachet_x509;         /* wraps X509 */
+typedef struct cachet_x509_crl cachet_x509_crl; /* wraps X509_CRL */
+
+/* One certificate, DER or PEM (detected). */
+cachet_rc cachet_x509_parse(const uint8_t *buf, size_t len, cachet_x509 **out);
+/* Every certificate in a PEM bundle (or a single DER); *out is a malloc'd
+ * array of *n handles. Fails if none is found or any block is bad. */
+cachet_rc cachet_x509_parse_all(const uint8_t *buf, size_t len, cachet_x509 ***out, size_t *n);
+void cachet_x509_free(cachet_x509 *c);
+void cachet_x509_free_all(cachet_x509 **certs, size_t n);
+cachet_x509 *cachet_x509_ref(cachet_x509 *c); /* another owner of the same cert */
+
+cachet_rc cachet_x509_public_key(const cachet_x509 *c, cachet_pkey **out);
+/* Subject / issuer common name into buf (NUL-terminated, truncation is an error). */
+cachet_rc cachet_x509_subject_cn(const cachet_x509 *c, char *buf, size_t cap);
+cachet_rc cachet_x509_issuer_cn(const cachet_x509 *c, char *buf, size_t cap);
+/* One-line RFC 2253 subject, malloc'd. */
+char *cachet_x509_subject_str(const cachet_x509 *c);
+cachet_rc cachet_x509_validity(const cachet_x509 *c, int64_t *not_before, int64_t *not_after);
+/* SHA-256 of the DER certificate / of its DER SubjectPublicKeyInfo. */
+cachet_rc cachet_x509_fingerprint(const cachet_x509 *c, uint8_t out[CACHET_SHA256_LEN]);
+cachet_rc cachet_x509_spki_fingerprint(const cachet_x509 *c, uint8_t out[CACHET_SHA256_LEN]);
+cachet_rc cachet_x509_der(const cachet_x509 *c, const uint8_t **der, size_t *len);
+/* Serial number as big-endian magnitude (up to cap bytes). */
+cachet_rc cachet_x509_serial(const cachet_x509 *c, uint8_t *out, size_t cap, size_t *len);
+bool cachet_x509_is_ca(const cachet_x509 *c);
+
+/* Extension by dotted OID: *value points into the certificate (valid while
+ * it lives) at the extnValue OCTET STRING's contents (the DER of the value).
+ * CACHET_E_NOT_FOUND if absent, CACHET_E_FORMAT if present more than once. */
+cachet_rc cachet_x509_extension(const cachet_x509 *c, const char *oid, const uint8_t **value,
+                                size_t *len);
+/* DER helpers for extension values: INTEGER (non-negative, fits u64),
+ * OCTET STRING, IA5String/UTF8String (into a NUL-terminated buffer). */
+cachet_rc cachet_der_read_uint(const uint8_t *der, size_t len, uint64_t *out);
+cachet_rc cachet_der_read_octets(const uint8_t *der, size_t len, const uint8_t **out,
+                                 size_t *outlen);
+cachet_rc cachet_der_read_string(const uint8_t *der, size_t len, char *buf, size_t cap);
+
+/* CRLs, DER or PEM. */
+cachet_rc cachet_crl_parse(const uint8_t *buf, size_t len, cachet_x509_crl **out);
+void cachet_crl_free(cachet_x509_crl *crl);
+/* Verify a CRL by hand against its issuer at time t: signature, issuer name,
+ * thisUpdate <= t < nextUpdate.  Then cachet_crl_is_revoked() answers for a
+ * certificate it covers. */
+cachet_rc cachet_crl_verify(const cachet_x509_crl *crl, const cachet_x509 *issuer, int64_t t);
+bool cachet_crl_is_revoked(const cachet_x509_crl *crl, const cachet_x509 *cert);
+bool cachet_crl_issued_by(const cachet_x509_crl *crl, const cachet_x509 *issuer);
+
+/* Chain verification against pinned roots.
+ *
+ * Only `roots` are trusted; `intermediates` are untrusted helpers for path
+ * building (a root that arrives there never becomes an anchor).  No partial
+ * chains.  Every validity check uses `time`.  With crls given, every
+ * non-anchor certificate must be covered by a valid CRL (CRL_CHECK_ALL)
+ * unless CACHET_CHAIN_CRL_LEAF_ONLY is set.  On success the built path is
+ * returned (leaf first, root last) when `path` is non-NULL. */
+enum cachet_chain_flags {
+    CACHET_CHAIN_DEFAULT = 0,
+    CACHET_CHAIN_STRICT = 1 << 0,          /* X509_V_FLAG_X509_STRICT */
+    CACHET_CHAIN_CRL_LEAF_ONLY = 1 << 1,   /* CRL_CHECK instead of CRL_CHECK_ALL */
+    CACHET_CHAIN_ALLOW_NO_AKID = 1 << 2,   /* with STRICT: tolerate a missing AKID (AMD VCEK) */
+    CACHET_CHAIN_IGNORE_CRITICAL = 1 << 3, /* unknown critical extensions (vendor profiles) */
+};
+
+typedef struct cachet_chain_params {
+    const cachet_x509 *leaf;
+    cachet_x509 *const *intermediates;
+    size_t n_intermediates;
+    cachet_x509 *const *roots;
+    size_t n_roots;
+    cachet_x509_crl *const *crls;
+    size_t n_crls;
+    int64_t time;
+    unsigned flags;
+} cachet_chain_params;
+
+typedef struct cachet_chain_result {
+    cachet_x509 **path; /* leaf ... root; free with cachet_x509_free_all */
+    size_t depth;
+    int error;          /* X509_V_ERR_* on failure, 0 on success */
+    int error_depth;
+    char error_str[160];
+} cachet_chain_result;
+
+/* CACHET_E_CHAIN / CACHET_E_EXPIRED / CACHET_E_REVOKED with the OpenSSL
+ * reason in `res` and in cachet_err_detail(). res may be NULL. */
+cachet_rc cachet_x509_verify_chain(const cachet_chain_params *p, cachet_chain_result *res);
+void cachet_chain_result_clear(cachet_chain_result *res);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,28 @@
+/* Small, careful file helpers. */
+#ifndef CACHET_FILEIO_H
+#define CACHET_FILEIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cachet/rc.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Read a whole regular file of at most max bytes into a malloc'd buffer
+ * (NUL-terminated one byte past *len for convenience). */
+cachet_rc cachet_file_read(const char *path, size_t max, uint8_t **out, size_t *len);
+/* Write atomically: temp file in the same directory, fsync, rename. */
+cachet_rc cachet_file_write_atomic(const char *path, const void *buf, size_t len, unsigned mode);
+/* Full read/write loops over a descriptor, retrying on EINTR and short I/O. */
+cachet_rc cachet_fd_read_full(int fd, void *buf, size_t len);
+cachet_rc cachet_fd_write_full(int fd, const void *buf, size_t len);
+cachet_rc cachet_fd_pread_full(int fd, void *buf, size_t len, uint64_t off);
+cachet_rc cachet_fd_pwrite_full(int fd, const void *buf, size_t len, uint64_t off);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

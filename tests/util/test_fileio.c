@@ -1,0 +1,47 @@
+/* File helpers: limits, atomic writes, error codes. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "testutil.h"
+
+#include "cachet/fileio.h"
+
+static void test_read_write_atomic(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    char *path = tu_asprintf("%s/f", dir);
+    assert_int_equal(cachet_file_write_atomic(path, "hello", 5, 0600), CACHET_OK);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    uint8_t *buf;
+    size_t n;
+    assert_int_equal(cachet_file_read(path, 100, &buf, &n), CACHET_OK);
+    assert_int_equal(n, 5);
+    assert_memory_equal(buf, "hello", 5);
+    assert_int_equal(buf[5], 0);
+    free(buf);
+    assert_int_equal(cachet_rc_code(cachet_file_read(path, 4, &buf, &n)), CACHET_E_LIMIT);
+    assert_null(buf);
+    char *missing = tu_asprintf("%s/none", dir);
+    assert_int_equal(cachet_rc_code(cachet_file_read(missing, 4, &buf, &n)), CACHET_E_NOT_FOUND);
+    assert_int_equal(cachet_rc_code(cachet_file_read(dir, 4, &buf, &n)), CACHET_E_IO);
+    assert_non_null(strstr(cachet_err_detail(), "not a regular file"));
+    char *nodir = tu_asprintf("%s/no/such/dir/f", dir);
+    assert_int_equal(cachet_rc_code(cachet_file_write_atomic(nodir, "x", 1, 0600)), CACHET_E_IO);
+    free(nodir);
+    free(missing);
+    free(path);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_read_write_atomic),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -218,6 +218,32 @@ typedef struct cachet_chain_result {
 cachet_rc cachet_x509_verify_chain(const cachet_chain_params *p, cachet_chain_result *res);
 void cachet_chain_result_clear(cachet_chain_result *res);
 
+/* ---- keyUsage (src/crypto/x509_keyusage.c) ----------------------------- */
+
+/* RFC 5280 §4.2.1.3 bit numbers. */
+#define CACHET_KU_DIGITAL_SIGNATURE (1u << 0)
+#define CACHET_KU_NON_REPUDIATION (1u << 1)
+#define CACHET_KU_KEY_ENCIPHERMENT (1u << 2)
+#define CACHET_KU_DATA_ENCIPHERMENT (1u << 3)
+#define CACHET_KU_KEY_AGREEMENT (1u << 4)
+#define CACHET_KU_KEY_CERT_SIGN (1u << 5)
+#define CACHET_KU_CRL_SIGN (1u << 6)
+#define CACHET_KU_ENCIPHER_ONLY (1u << 7)
+#define CACHET_KU_DECIPHER_ONLY (1u << 8)
+/* The keyUsage bits; *present is false (and *bits 0) when the certificate
+ * has no keyUsage extension.  CACHET_E_FORMAT when its extensions are
+ * malformed. */
+cachet_rc cachet_x509_key_usage(const cachet_x509 *c, uint32_t *bits, bool *present);
+
+/* ---- CRL facts (src/crypto/crl_info.c) ---------------------------------- */
+
+/* True when the CRL's issuer name is the certificate's subject (no
+ * signature check: use it to pick candidates, then cachet_crl_verify()). */
+bool cachet_crl_names_issuer(const cachet_x509_crl *crl, const cachet_x509 *issuer);
+/* thisUpdate and nextUpdate (CACHET_E_FORMAT when nextUpdate is absent). */
+cachet_rc cachet_crl_validity(const cachet_x509_crl *crl, int64_t *this_update,
+                              int64_t *next_update);
+
 #ifdef __cplusplus
 }
 #endif

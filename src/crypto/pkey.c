@@ -1,0 +1,216 @@
+/* Public keys: SPKI parsing, raw EC points (TDX attestation keys), RSA from
+ * modulus/exponent (TPM), key facts for profile checks. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/param_build.h>
+#include <openssl/pem.h>
+
+#include "crypto/crypto_int.h"
+#include "crypto/ec_int.h"
+
+cachet_rc crypto_pkey_wrap(EVP_PKEY *pkey, cachet_pkey **out)
+{
+    cachet_pkey *k = calloc(1, sizeof *k);
+    if (!k) {
+        EVP_PKEY_free(pkey);
+        return crypto_err(NOMEM, "pkey: out of memory");
+    }
+    k->pkey = pkey;
+    *out = k;
+    return CACHET_OK;
+}
+
+void cachet_pkey_free(cachet_pkey *k)
+{
+    if (!k)
+        return;
+    EVP_PKEY_free(k->pkey); /* cleanses private material */
+    free(k);
+}
+
+/* Keys we accept at all: EC on our curves, RSA of a sane size.  A key from
+ * untrusted bytes that fails this never reaches a verify call. */
+cachet_rc crypto_pkey_acceptable(EVP_PKEY *pkey, const char *what)
+{
+    if (EVP_PKEY_is_a(pkey, "EC")) {
+        char group[64];
+        if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group,
+                                           sizeof group, NULL) != 1 ||
+            crypto_curve_by_name(group) == NULL)
+            return crypto_ossl(UNSUPPORTED, "%s: EC key on an unsupported curve", what);
+        return CACHET_OK;
+    }
+    if (EVP_PKEY_is_a(pkey, "RSA") || EVP_PKEY_is_a(pkey, "RSA-PSS")) {
+        int bits = EVP_PKEY_get_bits(pkey);
+        if (bits < CRYPTO_RSA_MIN_BITS || bits > CRYPTO_RSA_MAX_BITS)
+            return crypto_err(UNSUPPORTED, "%s: RSA modulus of %d bits not in %d..%d", what,
+                              bits, CRYPTO_RSA_MIN_BITS, CRYPTO_RSA_MAX_BITS);
+        return CACHET_OK;
+    }
+    return crypto_err(UNSUPPORTED, "%s: key type %s not supported", what,
+                      EVP_PKEY_get0_type_name(pkey) ? EVP_PKEY_get0_type_name(pkey) : "?");
+}
+
+cachet_rc cachet_pkey_parse_public(const uint8_t *buf, size_t len, cachet_pkey **out)
+{
+    if (!buf || !len || !out || len > CRYPTO_MAX_OBJECT)
+        return crypto_err(INVALID_ARG, "pkey_parse_public: empty, NULL or %zu-byte input", len);
+    *out = NULL;
+    EVP_PKEY *pkey = NULL;
+    if (crypto_looks_pem(buf, len)) {
+        BIO *bio = BIO_new_mem_buf(buf, (int)len);
+        if (!bio)
+            return crypto_ossl(NOMEM, "pkey_parse_public: BIO_new_mem_buf failed");
+        pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+        BIO_free(bio);
+        if (!pkey)
+            return crypto_ossl(FORMAT, "pkey_parse_public: no PUBLIC KEY in PEM input");
+    } else {
+        const uint8_t *p = buf;
+        pkey = d2i_PUBKEY(NULL, &p, (long)len);
+        if (!pkey)
+            return crypto_ossl(FORMAT, "pkey_parse_public: DER SubjectPublicKeyInfo invalid");
+        if ((size_t)(p - buf) != len) {
+            EVP_PKEY_free(pkey);
+            return crypto_err(FORMAT, "pkey_parse_public: %zu trailing bytes after SPKI",
+                              len - (size_t)(p - buf));
+        }
+    }
+    cachet_rc rc = crypto_pkey_acceptable(pkey, "pkey_parse_public");
+    if (rc != CACHET_OK) {
+        EVP_PKEY_free(pkey);
+        return rc;
+    }
+    return crypto_pkey_wrap(pkey, out);
+}
+
+/* Import from OSSL_PARAMs built by the caller; checks the public part. */
+static cachet_rc pkey_fromdata(const char *type, OSSL_PARAM_BLD *bld, const char *what,
+                               cachet_pkey **out)
+{
+    OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(bld);
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
+    EVP_PKEY *pkey = NULL;
+    cachet_rc rc = CACHET_OK;
+    if (!params || !ctx || EVP_PKEY_fromdata_init(ctx) != 1 ||
+        EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1 || !pkey) {
+        rc = crypto_ossl(FORMAT, "%s: key import rejected", what);
+        goto out;
+    }
+    EVP_PKEY_CTX_free(ctx);
+    ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+    /* On-curve / sane-modulus check; import alone does not run all of it. */
+    if (!ctx || EVP_PKEY_public_check(ctx) != 1) {
+        rc = crypto_ossl(FORMAT, "%s: public key check failed", what);
+        goto out;
+    }
+    rc = crypto_pkey_acceptable(pkey, what);
+    if (rc == CACHET_OK) {
+        rc = crypto_pkey_wrap(pkey, out);
+        pkey = NULL;
+    }
+out:
+    EVP_PKEY_free(pkey);
+    EVP_PKEY_CTX_free(ctx);
+    OSSL_PARAM_free(params);
+    return rc;
+}
+
+cachet_rc cachet_pkey_from_ec_point(cachet_curve curve, const uint8_t *xy, size_t len,
+                                    cachet_pkey **out)
+{
+    const crypto_curve_info *ci = crypto_curve(curve);
+    if (!ci || !xy || !out)
+        return crypto_err(INVALID_ARG, "pkey_from_ec_point: bad curve %d or NULL", (int)curve);
+    *out = NULL;
+    if (len != 2 * ci->field_len)
+        return crypto_err(FORMAT, "pkey_from_ec_point: %s point is %zu bytes, want %zu",
+                          ci->group, len, 2 * ci->field_len);
+    /* SEC 1 §2.3.3 uncompressed form: 0x04 || X || Y. */
+    uint8_t point[1 + 2 * CRYPTO_EC_MAX_FIELD];
+    point[0] = 0x04;
+    memcpy(point + 1, xy, len);
+    OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+    if (!bld || OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, ci->group, 0) != 1 ||
+        OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, len + 1) != 1) {
+        OSSL_PARAM_BLD_free(bld);
+        return crypto_ossl(NOMEM, "pkey_from_ec_point: parameter build failed");
+    }
+    cachet_rc rc = pkey_fromdata("EC", bld, "pkey_from_ec_point", out);
+    OSSL_PARAM_BLD_free(bld);
+    return rc;
+}
+
+cachet_rc cachet_pkey_from_rsa(const uint8_t *n, size_t nlen, const uint8_t *e, size_t elen,
+                               cachet_pkey **out)
+{
+    if (!n || !e || !out || !nlen || !elen)
+        return crypto_err(INVALID_ARG, "pkey_from_rsa: empty modulus or exponent");
+    *out = NULL;
+    if (nlen > CRYPTO_RSA_MAX_BITS / 8 + 1 || elen > 8)
+        return crypto_err(LIMIT, "pkey_from_rsa: modulus %zu / exponent %zu bytes too long",
+                          nlen, elen);
+    BIGNUM *bn = BN_bin2bn(n, (int)nlen, NULL), *be = BN_bin2bn(e, (int)elen, NULL);
+    OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+    cachet_rc rc;
+    if (!bn || !be || !bld) {
+        rc = crypto_ossl(NOMEM, "pkey_from_rsa: allocation failed");
+        goto out;
+    }
+    /* An even or tiny exponent is never legitimate (RFC 8017 §3.1). */
+    if (!BN_is_odd(be) || BN_is_one(be) || !BN_is_odd(bn)) {
+        rc = crypto_err(FORMAT, "pkey_from_rsa: even modulus or exponent, or exponent 1");
+        goto out;
+    }
+    if (OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn) != 1 ||
+        OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, be) != 1) {
+        rc = crypto_ossl(NOMEM, "pkey_from_rsa: parameter build failed");
+        goto out;
+    }
+    rc = pkey_fromdata("RSA", bld, "pkey_from_rsa", out);
+out:
+    OSSL_PARAM_BLD_free(bld);
+    BN_free(bn);
+    BN_free(be);
+    return rc;
+}
+
+bool cachet_pkey_is_ec(const cachet_pkey *k, cachet_curve curve)
+{
+    const crypto_curve_info *ci = crypto_curve(curve);
+    if (!k || !k->pkey || !ci || !EVP_PKEY_is_a(k->pkey, "EC"))
+        return false;
+    char group[64];
+    if (EVP_PKEY_get_utf8_string_param(k->pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
+                                       NULL) != 1)
+        return false;
+    return crypto_curve_by_name(group) == ci;
+}
+
+bool cachet_pkey_is_rsa(const cachet_pkey *k)
+{
+    return k && k->pkey && (EVP_PKEY_is_a(k->pkey, "RSA") || EVP_PKEY_is_a(k->pkey, "RSA-PSS"));
+}
+
+cachet_rc cachet_pkey_spki_der(const cachet_pkey *k, uint8_t **der, size_t *len)
+{
+    if (!k || !k->pkey || !der || !len)
+        return crypto_err(INVALID_ARG, "pkey_spki_der: NULL argument");
+    *der = NULL;
+    *len = 0;
+    int n = i2d_PUBKEY(k->pkey, NULL);
+    if (n <= 0)
+        return crypto_ossl(CRYPTO, "pkey_spki_der: i2d_PUBKEY failed");
+    uint8_t *buf = malloc((size_t)n), *p = buf;
+    if (!buf)
+        return crypto_err(NOMEM, "pkey_spki_der: out of memory");
+    if (i2d_PUBKEY(k->pkey, &p) != n) {
+        free(buf);
+        return crypto_ossl(CRYPTO, "pkey_spki_der: i2d_PUBKEY failed");
+    }
+    *der = buf;
+    *len = (size_t)n;
+    return CACHET_OK;
+}

@@ -244,6 +244,87 @@ bool cachet_crl_names_issuer(const cachet_x509_crl *crl, const cachet_x509 *issu
 cachet_rc cachet_crl_validity(const cachet_x509_crl *crl, int64_t *this_update,
                               int64_t *next_update);
 
+/* ---- TPM credential protection (src/crypto/tpmcred.c) ------------------- */
+
+/* HMAC with alg; out receives cachet_hash_len(alg) bytes. */
+cachet_rc cachet_hmac(cachet_hash_alg alg, const void *key, size_t keylen, const void *data,
+                      size_t len, uint8_t *out);
+/* Modulus size of an RSA key in bytes; 0 when k is not RSA. */
+size_t cachet_pkey_rsa_bytes(const cachet_pkey *k);
+/* RSAES-OAEP (RFC 8017 §7.1.1) with MGF1 over alg.  label is hashed as
+ * given (a TPM label such as "IDENTITY" includes its NUL).  seed: hash-length
+ * bytes that make the encryption deterministic (a verifier recomputing a
+ * credential it issued), or NULL for a random one.  out must hold the
+ * modulus size; *outlen receives it. */
+cachet_rc cachet_rsa_oaep_encrypt(const cachet_pkey *k, cachet_hash_alg alg, const void *label,
+                                  size_t label_len, const void *msg, size_t msglen,
+                                  const uint8_t *seed, uint8_t *out, size_t cap, size_t *outlen);
+/* AES in CFB mode with 128-bit feedback (the TPM's CFB), key of 16, 24 or
+ * 32 bytes; out may equal in. */
+cachet_rc cachet_aes_cfb_encrypt(const uint8_t *key, size_t keylen, const uint8_t iv[16],
+                                 const void *in, size_t len, void *out);
+cachet_rc cachet_aes_cfb_decrypt(const uint8_t *key, size_t keylen, const uint8_t iv[16],
+                                 const void *in, size_t len, void *out);
+
+
+/* ---- OCSP responses (src/crypto/ocsp.c) --------------------------------- */
+
+/* A parsed, successful id-pkix-ocsp-basic OCSPResponse (RFC 6960 §4.2.1). */
+typedef struct cachet_ocsp cachet_ocsp;
+
+typedef enum cachet_ocsp_status {
+    CACHET_OCSP_GOOD,
+    CACHET_OCSP_REVOKED, /* includes certificateHold (reason 6) */
+    CACHET_OCSP_UNKNOWN,
+} cachet_ocsp_status;
+
+/* DER only.  CACHET_E_FORMAT when it is not an OCSPResponse, trailing bytes;
+ * CACHET_E_UNSUPPORTED when responseStatus is not successful or the type is
+ * not basic (the detail names the status). */
+cachet_rc cachet_ocsp_parse(const uint8_t *der, size_t len, cachet_ocsp **out);
+void cachet_ocsp_free(cachet_ocsp *o);
+/* Whether the response has a SingleResponse for cert issued by issuer
+ * (CertID with SHA-1, SHA-256, SHA-384 or SHA-512). */
+bool cachet_ocsp_covers(const cachet_ocsp *o, const cachet_x509 *cert, const cachet_x509 *issuer);
+
+typedef struct cachet_ocsp_params {
+    const cachet_x509 *cert;
+    const cachet_x509 *issuer;
+    cachet_x509 *const *roots;         /* pinned: the responder's path must end here */
+    size_t n_roots;
+    cachet_x509 *const *intermediates; /* untrusted helpers for the responder's path */
+    size_t n_intermediates;
+    int64_t time;                      /* every validity check */
+    int64_t max_age;                   /* seconds after thisUpdate when nextUpdate is absent; 0: refuse */
+} cachet_ocsp_params;
+
+typedef struct cachet_ocsp_result {
+    cachet_ocsp_status status;
+    int reason;          /* CRLReason of a revoked entry, -1 when absent */
+    int64_t revoked_at;  /* revoked only */
+    int64_t this_update, next_update, produced_at; /* next_update 0 when absent */
+} cachet_ocsp_result;
+
+/* Verify the response for cert: signed by the issuer or by a responder the
+ * issuer delegated to (id-kp-OCSPSigning), the responder's path valid at
+ * time and ending at a root; the entry's window contains time.  CACHET_OK
+ * with res->status set (good, revoked, unknown: the caller decides); else
+ * CACHET_E_NOT_FOUND (no entry for cert), _SIGNATURE (signature, responder
+ * path or authorisation), _EXPIRED (window), _FORMAT. */
+cachet_rc cachet_ocsp_check(const cachet_ocsp *o, const cachet_ocsp_params *p,
+                            cachet_ocsp_result *res);
+const char *cachet_ocsp_status_str(cachet_ocsp_status s); /* "good" | "revoked" | "unknown" */
+
+/* ---- public-key export (src/crypto/ec_point.c) -------------------------- */
+
+/* The public point of an EC key (public or private) as raw X||Y, each
+ * coordinate big-endian and field-sized (JWK "x"/"y", RFC 7518 §6.2.1);
+ * *curve receives its curve.  CACHET_E_LIMIT when cap is too small. */
+cachet_rc cachet_pkey_ec_point(const cachet_pkey *k, cachet_curve *curve, uint8_t *xy, size_t cap,
+                               size_t *len);
+/* The public half of a key as a PEM SubjectPublicKeyInfo (malloc'd). */
+cachet_rc cachet_pkey_public_pem(const cachet_pkey *k, char **pem);
+
 #ifdef __cplusplus
 }
 #endif

@@ -23,8 +23,12 @@ int cli_wants_help(int argc, char **argv);
 /* Print "cachet CMD: message" to stderr; returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+extern const cli_command cli_cmd_attest;
+extern const cli_command cli_cmd_policy;
 extern const cli_command cli_cmd_seal;
+extern const cli_command cli_cmd_token;
 extern const cli_command cli_cmd_unseal;
+extern const cli_command cli_cmd_verify;
 extern const cli_command cli_cmd_version;
 
 #endif

@@ -1,13 +1,18 @@
 /* cachet: entry point and subcommand dispatch. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
 
 static const cli_command *const commands[] = {
+    &cli_cmd_attest,
+    &cli_cmd_policy,
     &cli_cmd_seal,
+    &cli_cmd_token,
     &cli_cmd_unseal,
+    &cli_cmd_verify,
     &cli_cmd_version,
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
@@ -56,6 +61,9 @@ static const cli_command *find_command(const char *name)
 
 int main(int argc, char **argv)
 {
+    /* tpm2-tss logs malformed input to stderr itself; our errors already say
+     * what failed.  Set before any thread starts (setenv is not thread-safe). */
+    setenv("TSS2_LOG", "all+NONE", 0);
     if (argc < 2) {
         print_overview(stderr);
         return CLI_EXIT_USAGE;

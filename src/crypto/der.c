@@ -83,9 +83,9 @@ static cachet_rc der_tlv(const uint8_t *der, size_t len, uint8_t *tag, const uin
 cachet_rc cachet_der_read_uint(const uint8_t *der, size_t len, uint64_t *out)
 {
     const char *what = "der_read_uint";
-    uint8_t tag;
-    const uint8_t *c;
-    size_t n;
+    uint8_t tag = 0;
+    const uint8_t *c = NULL;
+    size_t n = 0;
     if (!out)
         return crypto_err(INVALID_ARG, "%s: NULL output", what);
     *out = 0;

@@ -63,7 +63,8 @@ char *cachet_x509_subject_str(const cachet_x509 *c)
     if (bio && X509_NAME_print_ex(bio, X509_get_subject_name(c->x), 0, XN_FLAG_RFC2253) >= 0) {
         long n = BIO_get_mem_data(bio, &data);
         if (n >= 0 && (out = malloc((size_t)n + 1))) {
-            memcpy(out, data, (size_t)n);
+            if (n > 0) /* an empty name leaves data NULL */
+                memcpy(out, data, (size_t)n);
             out[n] = '\0';
         }
     }

@@ -1,0 +1,323 @@
+/* cachet verify: check attestation evidence (verify-contract.md).
+ *
+ *   cachet verify [--tee NAME] [--at TIME] [--nonce HEX] [--policy FILE]
+ *                 [--trust-anchor FILE]... [--json] EVIDENCE [ENDORSEMENT...]
+ *
+ * Exit: 0 affirming or warning, 1 contraindicated, 2 usage error or
+ * unreadable input.  A thin wrapper over cachet/evidence.h. */
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cachet/appraisal.h"
+#include "cachet/clock.h"
+#include "cachet/encoding.h"
+#include "cachet/evidence.h"
+#include "cachet/fileio.h"
+#include "cli/cli.h"
+
+#define CMD "verify"
+#define MAX_NONCE 1024 /* bytes; families say how much of it they carry */
+#define MAX_ANCHOR_FILE ((size_t)4 << 20)
+
+static void usage(FILE *out)
+{
+    size_t n = 0;
+    const cachet_evidence_ops *const *fam = cachet_evidence_families(&n);
+    fprintf(out,
+            "usage: cachet verify [--tee NAME] [--at TIME] [--nonce HEX] [--policy FILE]\n"
+            "                     [--trust-anchor FILE]... [--json] EVIDENCE [ENDORSEMENT...]\n\n"
+            "Verify attestation evidence and print each check, the claims and the status.\n\n"
+            "  EVIDENCE             the evidence in its native form (e.g. a raw SNP report)\n"
+            "  ENDORSEMENT          certificates, CRLs, collateral JSON, RIM XML: files or\n"
+            "                       directories, recognised by content; never trust anchors\n"
+            "  --tee NAME           the evidence family (default: recognised by content)\n"
+            "  --at TIME            RFC 3339 time for every validity check (default: now)\n"
+            "  --nonce HEX          expected freshness value (e.g. SNP REPORT_DATA, zero-padded)\n"
+            "  --policy FILE        appraisal policy (docs/policy.md): the result gains a\n"
+            "                       \"policy\" object; exit status 1 when it denies\n"
+            "  --trust-anchor FILE  an extra trust anchor: a certificate (PEM or DER), or a\n"
+            "                       PEM public or private key (the sample key); never\n"
+            "                       replaces the built-in vendor roots\n"
+            "  --json               print exactly one JSON object\n\n"
+            "exit status: 0 affirming or warning (and admitted, with --policy),\n"
+            "1 contraindicated or denied by the policy, 2 usage error or unreadable input\n"
+            "\nfamilies:\n");
+    for (size_t i = 0; i < n; i++) {
+        fprintf(out, "  %-12s %s", fam[i]->name, fam[i]->description);
+        for (const char *const *a = fam[i]->aliases; a && *a; a++)
+            fprintf(out, "%s%s", a == fam[i]->aliases ? " (also: " : ", ", *a);
+        fprintf(out, "%s\n", fam[i]->aliases && fam[i]->aliases[0] ? ")" : "");
+    }
+}
+
+typedef struct verify_args {
+    const char *tee;
+    const char *at;
+    const char *nonce_hex;
+    const char *policy;
+    const char **anchors;
+    size_t n_anchors;
+    bool json;
+    const char *evidence;
+    char **endorsements;
+    size_t n_endorsements;
+} verify_args;
+
+enum { OPT_TEE = 256, OPT_AT, OPT_NONCE, OPT_POLICY, OPT_TRUST_ANCHOR, OPT_JSON };
+
+static int parse_args(int argc, char **argv, verify_args *a)
+{
+    static const struct option opts[] = {
+        { "tee", required_argument, NULL, OPT_TEE },
+        { "at", required_argument, NULL, OPT_AT },
+        { "nonce", required_argument, NULL, OPT_NONCE },
+        { "policy", required_argument, NULL, OPT_POLICY },
+        { "trust-anchor", required_argument, NULL, OPT_TRUST_ANCHOR },
+        { "json", no_argument, NULL, OPT_JSON },
+        { NULL, 0, NULL, 0 },
+    };
+    a->anchors = calloc((size_t)argc, sizeof *a->anchors);
+    if (!a->anchors)
+        return cli_usage_error(CMD, "out of memory");
+    opterr = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_TEE: a->tee = optarg; break;
+        case OPT_AT: a->at = optarg; break;
+        case OPT_NONCE: a->nonce_hex = optarg; break;
+        case OPT_POLICY: a->policy = optarg; break;
+        case OPT_TRUST_ANCHOR: a->anchors[a->n_anchors++] = optarg; break;
+        case OPT_JSON: a->json = true; break;
+        case ':': return cli_usage_error(CMD, "%s needs a value", argv[optind - 1]);
+        default: return cli_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind >= argc)
+        return cli_usage_error(CMD, "no EVIDENCE file given");
+    a->evidence = argv[optind];
+    a->endorsements = argv + optind + 1;
+    a->n_endorsements = (size_t)(argc - optind - 1);
+    return CLI_EXIT_OK;
+}
+
+/* A trust-anchor file that is not a certificate may be a bare key (the
+ * sample family's): a PEM public key, or a PEM private key whose public
+ * half is used. */
+static cachet_pkey *anchor_key(const uint8_t *buf, size_t len)
+{
+    cachet_pkey *k = NULL;
+    if (cachet_pkey_parse_public(buf, len, &k) == CACHET_OK ||
+        cachet_pkey_parse_private(buf, len, &k) == CACHET_OK)
+        return k;
+    return NULL;
+}
+
+static int load_anchors(const verify_args *a, cachet_x509 ***out, size_t *n, cachet_pkey **keys,
+                        size_t *n_keys)
+{
+    cachet_x509 **all = NULL;
+    size_t total = 0;
+    *out = NULL;
+    *n = 0;
+    *n_keys = 0;
+    for (size_t i = 0; i < a->n_anchors; i++) {
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        cachet_x509 **certs = NULL;
+        size_t nc = 0;
+        if (cachet_file_read(a->anchors[i], MAX_ANCHOR_FILE, &buf, &len) != CACHET_OK) {
+            fprintf(stderr, "cachet verify: cannot read trust anchor %s: %s\n", a->anchors[i],
+                    cachet_err_detail());
+            cachet_x509_free_all(all, total);
+            return CLI_EXIT_USAGE;
+        }
+        cachet_rc rc = cachet_x509_parse_all(buf, len, &certs, &nc);
+        if (rc != CACHET_OK) {
+            cachet_pkey *k = anchor_key(buf, len);
+            memset(buf, 0, len); /* may have held a private key */
+            free(buf);
+            if (k) {
+                keys[(*n_keys)++] = k;
+                continue;
+            }
+            fprintf(stderr, "cachet verify: trust anchor %s is not a certificate, nor a PEM "
+                            "public or private key\n", a->anchors[i]);
+            cachet_x509_free_all(all, total);
+            return CLI_EXIT_USAGE;
+        }
+        free(buf);
+        cachet_x509 **grown = realloc(all, (total + nc) * sizeof *grown);
+        if (!grown) {
+            cachet_x509_free_all(certs, nc);
+            cachet_x509_free_all(all, total);
+            return cli_usage_error(CMD, "out of memory");
+        }
+        all = grown;
+        memcpy(all + total, certs, nc * sizeof *certs);
+        total += nc;
+        free(certs); /* the handles moved into all */
+    }
+    *out = all;
+    *n = total;
+    return CLI_EXIT_OK;
+}
+
+static int run(int argc, char **argv)
+{
+    verify_args a;
+    memset(&a, 0, sizeof a);
+    int rc = parse_args(argc, argv, &a);
+    if (rc != CLI_EXIT_OK) {
+        free(a.anchors);
+        return rc;
+    }
+
+    cachet_verify_request req;
+    memset(&req, 0, sizeof req);
+    uint8_t *evidence = NULL, nonce[MAX_NONCE];
+    cachet_endorsements *endorse = NULL;
+    cachet_x509 **anchors = NULL;
+    size_t n_anchors = 0, n_keys = 0;
+    cachet_pkey **keys = calloc(a.n_anchors + 1, sizeof *keys);
+    cachet_verify_result *res = NULL;
+    cachet_policy *policy = NULL;
+    cachet_appraisal *appraisal = NULL;
+    if (!keys) {
+        rc = cli_usage_error(CMD, "out of memory");
+        goto out;
+    }
+    if (a.policy && cachet_policy_load(a.policy, &policy) != CACHET_OK) {
+        fprintf(stderr, "cachet verify: policy %s: %s\n", a.policy, cachet_err_detail());
+        rc = CLI_EXIT_USAGE;
+        goto out;
+    }
+
+    if (a.tee && !cachet_evidence_find(a.tee)) {
+        rc = cli_usage_error(CMD, "unknown evidence family '%s' (see 'cachet verify --help')",
+                             a.tee);
+        goto out;
+    }
+    req.tee = a.tee;
+    if (a.at) {
+        if (cachet_time_parse_rfc3339(a.at, &req.time) != CACHET_OK) {
+            rc = cli_usage_error(CMD, "--at '%s' is not an RFC 3339 time", a.at);
+            goto out;
+        }
+    } else {
+        req.time = (int64_t)time(NULL);
+    }
+    if (a.nonce_hex) {
+        size_t n = 0;
+        if (cachet_hex_decode(a.nonce_hex, nonce, sizeof nonce, &n) != CACHET_OK || n == 0) {
+            rc = cli_usage_error(CMD, "--nonce must be non-empty hex (at most %d bytes)",
+                                 MAX_NONCE);
+            goto out;
+        }
+        req.nonce = nonce;
+        req.nonce_len = n;
+    }
+
+    size_t ev_len = 0;
+    if (cachet_file_read(a.evidence, CACHET_EVIDENCE_MAX_FILE, &evidence, &ev_len) != CACHET_OK) {
+        fprintf(stderr, "cachet verify: cannot read evidence %s: %s\n", a.evidence,
+                cachet_err_detail());
+        rc = CLI_EXIT_USAGE;
+        goto out;
+    }
+    req.evidence = evidence;
+    req.evidence_len = ev_len;
+
+    endorse = cachet_endorsements_new();
+    if (!endorse) {
+        rc = cli_usage_error(CMD, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < a.n_endorsements; i++) {
+        if (cachet_endorsements_add_path(endorse, a.endorsements[i]) != CACHET_OK) {
+            fprintf(stderr, "cachet verify: %s\n", cachet_err_detail());
+            rc = CLI_EXIT_USAGE;
+            goto out;
+        }
+    }
+    req.endorsements = endorse;
+    if ((rc = load_anchors(&a, &anchors, &n_anchors, keys, &n_keys)) != CLI_EXIT_OK)
+        goto out;
+    req.trust_anchors = anchors;
+    req.n_trust_anchors = n_anchors;
+    req.trust_keys = keys;
+    req.n_trust_keys = n_keys;
+
+    if (cachet_evidence_verify(&req, &res) != CACHET_OK) {
+        if (!a.tee) {
+            size_t nf = 0;
+            const cachet_evidence_ops *const *fam = cachet_evidence_families(&nf);
+            fprintf(stderr, "cachet verify: %s is not a format cachet recognises; name the "
+                            "family with --tee (one of:", a.evidence);
+            for (size_t i = 0; i < nf; i++)
+                fprintf(stderr, " %s", fam[i]->name);
+            fprintf(stderr, ")\n");
+        } else {
+            fprintf(stderr, "cachet verify: %s\n", cachet_err_detail());
+        }
+        rc = CLI_EXIT_USAGE;
+        goto out;
+    }
+    if (res->auto_detected)
+        fprintf(stderr, "cachet verify: recognised %s as %s (%s); use --tee to choose\n",
+                a.evidence, res->tee, res->tee_description);
+    if (policy) {
+        cachet_appraisal_input in = { .primary = res };
+        if (cachet_policy_appraise(policy, &in, &appraisal) != CACHET_OK) {
+            fprintf(stderr, "cachet verify: %s\n", cachet_err_detail());
+            rc = CLI_EXIT_USAGE;
+            goto out;
+        }
+    }
+
+    if (a.json) {
+        json_t *j = cachet_verify_result_to_json(res);
+        if (j && appraisal &&
+            json_object_set(j, "policy", (json_t *)cachet_appraisal_json(appraisal)) != 0) {
+            json_decref(j);
+            j = NULL;
+        }
+        char *s = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
+        json_decref(j);
+        if (!s) {
+            fprintf(stderr, "cachet verify: out of memory\n");
+            rc = CLI_EXIT_USAGE;
+            goto out;
+        }
+        printf("%s\n", s);
+        free(s);
+    } else {
+        cachet_verify_result_print(res, stdout);
+        if (appraisal)
+            cachet_appraisal_print(appraisal, stdout);
+    }
+    rc = res->status == CACHET_EV_CONTRAINDICATED ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+    if (appraisal && !cachet_appraisal_admitted(appraisal))
+        rc = CLI_EXIT_FAIL;
+
+out:
+    cachet_appraisal_free(appraisal);
+    cachet_policy_free(policy);
+    cachet_verify_result_free(res);
+    cachet_x509_free_all(anchors, n_anchors);
+    for (size_t i = 0; keys && i < n_keys; i++)
+        cachet_pkey_free(keys[i]);
+    free(keys);
+    cachet_endorsements_free(endorse);
+    free(evidence);
+    free(a.anchors);
+    return rc;
+}
+
+const cli_command cli_cmd_verify = { "verify", "verify attestation evidence (SNP, ...)", run,
+                                     usage };

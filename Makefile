@@ -5,7 +5,7 @@ BUILD_SAN    ?= build-sanitize
 BUILD_REL    ?= build-release
 BUILD_FUZZ   ?= build-fuzz
 FUZZ_SECONDS ?= 30
-MESON_TEST   = meson test --print-errorlogs --num-processes 2 --wrapper $(CURDIR)/scripts/tap-wrap --logbase testlog
+MESON_TEST   = meson test --print-errorlogs --num-processes 2 --wrapper $(CURDIR)/scripts/tap-wrap
 
 .PHONY: all deps build check check-sanitize bench fuzz demo clean
 

@@ -78,6 +78,7 @@ static cachet_rc get_text(const json_t *v, const char *path, size_t max, bool re
 /* A JSON array of 0..POLICY_MAX_VALUES elements, each checked by the caller. */
 static cachet_rc get_array(const json_t *v, const char *path, const json_t **out)
 {
+    *out = NULL; /* defined on every path */
     if (!json_is_array(v))
         return perr(AP_RC(FORMAT), path, "must be an array (of allowed values)");
     if (json_array_size(v) > POLICY_MAX_VALUES)

@@ -49,6 +49,10 @@ static bool utf8_valid(const uint8_t *s, size_t n)
 static cachet_rc der_tlv(const uint8_t *der, size_t len, uint8_t *tag, const uint8_t **content,
                          size_t *clen, const char *what)
 {
+    /* Outputs are defined on every path, so no caller reads garbage. */
+    *tag = 0;
+    *content = NULL;
+    *clen = 0;
     if (!der || len < 2)
         return crypto_err(TRUNCATED, "%s: %zu bytes is no TLV", what, der ? len : 0);
     *tag = der[0];
@@ -83,9 +87,9 @@ static cachet_rc der_tlv(const uint8_t *der, size_t len, uint8_t *tag, const uin
 cachet_rc cachet_der_read_uint(const uint8_t *der, size_t len, uint64_t *out)
 {
     const char *what = "der_read_uint";
-    uint8_t tag = 0;
-    const uint8_t *c = NULL;
-    size_t n = 0;
+    uint8_t tag;
+    const uint8_t *c;
+    size_t n;
     if (!out)
         return crypto_err(INVALID_ARG, "%s: NULL output", what);
     *out = 0;

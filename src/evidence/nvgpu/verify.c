@@ -27,6 +27,7 @@ static void make_id(const nv_gpu *g, const char *check, char *id, size_t cap)
     snprintf(id, cap, "%s%s", g ? g->prefix : "nvgpu.", check);
 }
 
+static char *vfmt(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 static char *vfmt(const char *fmt, va_list ap)
 {
     char *s = NULL;

@@ -21,6 +21,7 @@ typedef struct pb {
 static cachet_rc pb_varint(pb *r, uint64_t *out)
 {
     uint64_t v = 0;
+    *out = 0; /* defined on every path */
     for (unsigned shift = 0; shift < 64; shift += 7) {
         if (r->off >= r->len)
             return cachet_err(EV_RC(TRUNCATED), "protobuf: varint past the end");

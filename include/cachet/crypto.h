@@ -325,6 +325,61 @@ cachet_rc cachet_pkey_ec_point(const cachet_pkey *k, cachet_curve *curve, uint8_
 /* The public half of a key as a PEM SubjectPublicKeyInfo (malloc'd). */
 cachet_rc cachet_pkey_public_pem(const cachet_pkey *k, char **pem);
 
+/* ---- JWE primitives (src/crypto/jwe_prims.c) ------------------------------ */
+
+/* ECDH (EC keys on one curve): the shared x-coordinate Z into out. */
+cachet_rc cachet_ecdh_derive(const cachet_pkey *priv, const cachet_pkey *peer, uint8_t *out,
+                             size_t cap, size_t *len);
+/* RFC 7518 §4.6.2 Concat KDF with SHA-256 for a 256-bit key: AlgorithmID
+ * alg_id, empty PartyUInfo and PartyVInfo. */
+cachet_rc cachet_concat_kdf_sha256(const uint8_t *z, size_t zlen, const char *alg_id,
+                                   uint8_t out[32]);
+/* RFC 3394 AES-256 Key Wrap: out receives len+8 bytes; unwrap len-8 bytes
+ * (CACHET_E_AUTH when the integrity check fails; out is then wiped). */
+cachet_rc cachet_aes256_kw_wrap(const uint8_t kek[32], const uint8_t *in, size_t len,
+                                uint8_t *out, size_t cap, size_t *outlen);
+cachet_rc cachet_aes256_kw_unwrap(const uint8_t kek[32], const uint8_t *in, size_t len,
+                                  uint8_t *out, size_t cap, size_t *outlen);
+/* An EC key pair from its raw private scalar d (field-sized) and public X||Y. */
+cachet_rc cachet_pkey_from_ec_private(cachet_curve curve, const uint8_t *d, size_t dlen,
+                                      const uint8_t *xy, size_t xylen, cachet_pkey **out);
+
+/* ---- AES-256-GCM in pieces (src/crypto/aead.c) ---------------------------- */
+
+/* One message fed in pieces, for data streamed through a small buffer: begin
+ * (IV and all the AAD), any number of updates (each writes exactly len bytes
+ * to out; out may equal in), then finish.  The result equals the one-shot
+ * call over the concatenated pieces.  A failed update ends the message; a new
+ * begin, seal or open (same direction) abandons an unfinished one.
+ *
+ * open_finish returns CACHET_E_AUTH on tag mismatch.  Until it returns
+ * CACHET_OK, everything the open updates wrote is UNAUTHENTICATED: the caller
+ * must keep it where nobody else can use it and wipe it (or discard the file
+ * it went to) on any failure.  Unlike cachet_aead_open, nothing is wiped
+ * here, since the output is no longer in this call's hands. */
+cachet_rc cachet_aead_seal_begin(cachet_aead *a, const uint8_t iv[CACHET_GCM_IV_LEN],
+                                 const void *aad, size_t aadlen);
+cachet_rc cachet_aead_seal_update(cachet_aead *a, const void *in, size_t len, void *out);
+cachet_rc cachet_aead_seal_finish(cachet_aead *a, uint8_t tag[CACHET_GCM_TAG_LEN]);
+cachet_rc cachet_aead_open_begin(cachet_aead *a, const uint8_t iv[CACHET_GCM_IV_LEN],
+                                 const void *aad, size_t aadlen);
+cachet_rc cachet_aead_open_update(cachet_aead *a, const void *in, size_t len, void *out);
+cachet_rc cachet_aead_open_finish(cachet_aead *a, const uint8_t tag[CACHET_GCM_TAG_LEN]);
+
+/* ---- Ed25519 (src/crypto/ed25519.c) ---------------------------------------- */
+
+/* Public (SubjectPublicKeyInfo, PEM or DER) and private (PEM) Ed25519 keys;
+ * any other key type is CACHET_E_UNSUPPORTED. */
+cachet_rc cachet_ed25519_parse_public(const uint8_t *buf, size_t len, cachet_pkey **out);
+cachet_rc cachet_ed25519_parse_private(const uint8_t *buf, size_t len, cachet_pkey **out);
+cachet_rc cachet_ed25519_generate(cachet_pkey **out);
+cachet_rc cachet_ed25519_sign(const cachet_pkey *k, const void *msg, size_t len, uint8_t sig[64]);
+/* CACHET_E_SIGNATURE when it does not verify. */
+cachet_rc cachet_ed25519_verify(const cachet_pkey *k, const void *msg, size_t len,
+                                const uint8_t *sig, size_t siglen);
+/* PEM of the private (PKCS#8) or public half (malloc'd). */
+cachet_rc cachet_ed25519_pem(const cachet_pkey *k, bool private_key, char **pem);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,6 +1,7 @@
 /* AES-256-GCM: McGrew-Viega test cases 13, 14, 16 (the GCM submission's
  * AES-256 vectors, 16 with AAD), tamper detection with wiped output,
- * in-place use, context reuse, and a throughput report. */
+ * in-place use, context reuse, the incremental (begin/update/finish) API
+ * against the one-shot calls, and a throughput report. */
 #include "testutil.h"
 
 #include <stdlib.h>
@@ -153,6 +154,157 @@ static void test_gcm_inplace_and_reuse(void **state)
 
 /* Not a pass/fail benchmark (shared machines vary); prints GB/s so a
  * regression to per-message rekeying is visible. */
+/* Split patterns for the incremental API: piece lengths, cycled until the
+ * message is used up (0 = an empty update). */
+struct split {
+    size_t n[6], count;
+};
+static const struct split splits[] = {
+    {{5000}, 1},                 /* all at once */
+    {{1}, 1},                    /* byte by byte */
+    {{16}, 1},                   /* block aligned */
+    {{0, 7, 0, 33, 100, 0}, 6},  /* odd sizes and empty updates */
+    {{4096, 15, 17}, 3},         /* a page, then straddling blocks */
+    {{4999, 1}, 2},
+};
+
+/* Feed len bytes of in through update in the given pattern. */
+static void feed(cachet_aead *a, bool enc, const struct split *pat, const uint8_t *in, size_t len,
+                 uint8_t *out)
+{
+    for (size_t done = 0, k = 0; done < len; k++) {
+        size_t n = pat->n[k % pat->count];
+        if (n > len - done)
+            n = len - done;
+        cachet_rc rc = enc ? cachet_aead_seal_update(a, in + done, n, out + done)
+                           : cachet_aead_open_update(a, in + done, n, out + done);
+        assert_int_equal(rc, CACHET_OK);
+        done += n;
+    }
+}
+
+static void test_gcm_incremental(void **state)
+{
+    (void)state;
+    enum { LEN = 5000 };
+    uint8_t key[32], iv[12], aad[45], *pt = malloc(LEN), *ct = malloc(LEN), *got = malloc(LEN);
+    uint8_t tag[16], tag2[16];
+    assert_non_null(pt);
+    assert_non_null(ct);
+    assert_non_null(got);
+    tc_fill_seq(key, 32, 7);
+    tc_fill_seq(iv, 12, 70);
+    tc_fill_seq(aad, sizeof aad, 140);
+    tc_fill_seq(pt, LEN, 9);
+    cachet_aead *a = cachet_aead_new(key);
+    assert_non_null(a);
+    const size_t lens[] = {0, 1, 16, 300, LEN};
+    for (size_t l = 0; l < sizeof lens / sizeof lens[0]; l++) {
+        const size_t len = lens[l];
+        assert_int_equal(cachet_aead_seal(a, iv, aad, sizeof aad, pt, len, ct, tag), CACHET_OK);
+        for (size_t s = 0; s < sizeof splits / sizeof splits[0]; s++) {
+            /* Seal in pieces: the same ciphertext and tag as one shot. */
+            memset(got, 0, LEN);
+            assert_int_equal(cachet_aead_seal_begin(a, iv, aad, sizeof aad), CACHET_OK);
+            feed(a, true, &splits[s], pt, len, got);
+            assert_int_equal(cachet_aead_seal_finish(a, tag2), CACHET_OK);
+            assert_memory_equal(got, ct, len);
+            assert_memory_equal(tag2, tag, 16);
+            /* Open in pieces, in place. */
+            memcpy(got, ct, len);
+            assert_int_equal(cachet_aead_open_begin(a, iv, aad, sizeof aad), CACHET_OK);
+            feed(a, false, &splits[s], got, len, got);
+            assert_int_equal(cachet_aead_open_finish(a, tag), CACHET_OK);
+            assert_memory_equal(got, pt, len);
+        }
+    }
+    cachet_aead_free(a);
+    free(pt);
+    free(ct);
+    free(got);
+}
+
+static void expect_incremental_auth_fail(cachet_aead *a, const uint8_t *iv, const uint8_t *aad,
+                                         size_t aadlen, const uint8_t *ct, size_t len,
+                                         const uint8_t *tag)
+{
+    uint8_t out[300];
+    assert_int_equal(cachet_aead_open_begin(a, iv, aad, aadlen), CACHET_OK);
+    assert_int_equal(cachet_aead_open_update(a, ct, len / 3, out), CACHET_OK);
+    assert_int_equal(cachet_aead_open_update(a, ct + len / 3, len - len / 3, out + len / 3),
+                     CACHET_OK);
+    cachet_rc rc = cachet_aead_open_finish(a, tag);
+    assert_int_equal(cachet_rc_subsys(rc), CACHET_SUB_CRYPTO);
+    assert_int_equal(cachet_rc_code(rc), CACHET_E_AUTH);
+}
+
+static void test_gcm_incremental_tamper(void **state)
+{
+    (void)state;
+    struct msg m;
+    cachet_aead *a;
+    make_msg(&m, &a);
+    uint8_t bad[300], t[16], iv[12], aad[20];
+    memcpy(bad, m.ct, 300);
+    bad[299] ^= 0x01;
+    expect_incremental_auth_fail(a, m.iv, m.aad, 20, bad, 300, m.tag);
+    memcpy(t, m.tag, 16);
+    t[0] ^= 0x80;
+    expect_incremental_auth_fail(a, m.iv, m.aad, 20, m.ct, 300, t);
+    memcpy(iv, m.iv, 12);
+    iv[11] ^= 1;
+    expect_incremental_auth_fail(a, iv, m.aad, 20, m.ct, 300, m.tag);
+    memcpy(aad, m.aad, 20);
+    aad[0] ^= 1;
+    expect_incremental_auth_fail(a, m.iv, aad, 20, m.ct, 300, m.tag);
+    expect_incremental_auth_fail(a, m.iv, m.aad, 20, m.ct, 299, m.tag); /* truncated */
+    /* The context is still good afterwards. */
+    uint8_t out[300];
+    assert_int_equal(cachet_aead_open_begin(a, m.iv, m.aad, 20), CACHET_OK);
+    assert_int_equal(cachet_aead_open_update(a, m.ct, 300, out), CACHET_OK);
+    assert_int_equal(cachet_aead_open_finish(a, m.tag), CACHET_OK);
+    assert_memory_equal(out, m.pt, 300);
+    cachet_aead_free(a);
+}
+
+static void test_gcm_incremental_state(void **state)
+{
+    (void)state;
+    struct msg m;
+    cachet_aead *a;
+    make_msg(&m, &a);
+    uint8_t out[300], tag[16];
+    /* Update or finish without begin; finish twice. */
+    assert_int_equal(cachet_rc_code(cachet_aead_open_update(a, m.ct, 300, out)), CACHET_E_STATE);
+    assert_int_equal(cachet_rc_code(cachet_aead_open_finish(a, m.tag)), CACHET_E_STATE);
+    assert_int_equal(cachet_rc_code(cachet_aead_seal_update(a, m.pt, 300, out)), CACHET_E_STATE);
+    assert_int_equal(cachet_rc_code(cachet_aead_seal_finish(a, tag)), CACHET_E_STATE);
+    assert_int_equal(cachet_aead_seal_begin(a, m.iv, m.aad, 20), CACHET_OK);
+    assert_int_equal(cachet_aead_seal_finish(a, tag), CACHET_OK);
+    assert_int_equal(cachet_rc_code(cachet_aead_seal_finish(a, tag)), CACHET_E_STATE);
+    /* A one-shot call abandons an unfinished message; encrypt and decrypt
+     * messages are independent. */
+    assert_int_equal(cachet_aead_open_begin(a, m.iv, m.aad, 20), CACHET_OK);
+    assert_int_equal(cachet_aead_seal_begin(a, m.iv, m.aad, 20), CACHET_OK);
+    assert_int_equal(cachet_aead_open_update(a, m.ct, 300, out), CACHET_OK);
+    assert_int_equal(cachet_aead_seal_update(a, m.pt, 300, out), CACHET_OK);
+    assert_int_equal(cachet_aead_seal_finish(a, tag), CACHET_OK);
+    assert_memory_equal(tag, m.tag, 16);
+    assert_int_equal(cachet_aead_open(a, m.iv, m.aad, 20, m.ct, 300, out, m.tag), CACHET_OK);
+    assert_int_equal(cachet_rc_code(cachet_aead_open_finish(a, m.tag)), CACHET_E_STATE);
+    /* NULL arguments. */
+    assert_int_equal(cachet_rc_code(cachet_aead_open_begin(NULL, m.iv, NULL, 0)),
+                     CACHET_E_INVALID_ARG);
+    assert_int_equal(cachet_rc_code(cachet_aead_open_begin(a, m.iv, NULL, 5)),
+                     CACHET_E_INVALID_ARG);
+    assert_int_equal(cachet_aead_open_begin(a, m.iv, NULL, 0), CACHET_OK);
+    assert_int_equal(cachet_rc_code(cachet_aead_open_update(a, NULL, 5, out)),
+                     CACHET_E_INVALID_ARG);
+    /* ...which ended the message. */
+    assert_int_equal(cachet_rc_code(cachet_aead_open_finish(a, m.tag)), CACHET_E_STATE);
+    cachet_aead_free(a);
+}
+
 static void test_gcm_throughput(void **state)
 {
     (void)state;
@@ -180,6 +332,9 @@ int main(void)
         cmocka_unit_test(test_gcm_kat),
         cmocka_unit_test(test_gcm_tamper),
         cmocka_unit_test(test_gcm_inplace_and_reuse),
+        cmocka_unit_test(test_gcm_incremental),
+        cmocka_unit_test(test_gcm_incremental_tamper),
+        cmocka_unit_test(test_gcm_incremental_state),
         cmocka_unit_test(test_gcm_throughput),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -75,3 +75,43 @@ cachet_rc seal_chunk_decrypt(cachet_aead *a, const uint8_t header_digest[CACHET_
 {
     return seal_chunk_decrypt_from(a, header_digest, index, final, buf, buf, len, tag);
 }
+
+/* ---- a chunk in pieces ---- */
+
+cachet_rc seal_chunk_begin(cachet_aead *a, const uint8_t header_digest[CACHET_SHA256_LEN],
+                           uint64_t index, bool final, bool encrypt)
+{
+    uint8_t nonce[CACHET_GCM_IV_LEN], aad[SEAL_AAD_LEN];
+    seal_chunk_nonce(index, final, nonce);
+    seal_chunk_aad(header_digest, index, final, aad);
+    cachet_rc rc = encrypt ? cachet_aead_seal_begin(a, nonce, aad, sizeof aad)
+                           : cachet_aead_open_begin(a, nonce, aad, sizeof aad);
+    return rc == CACHET_OK ? CACHET_OK : seal_wrap(rc, "starting a chunk");
+}
+
+cachet_rc seal_chunk_piece(cachet_aead *a, bool encrypt, const uint8_t *in, uint8_t *out,
+                           size_t len)
+{
+    cachet_rc rc = encrypt ? cachet_aead_seal_update(a, in, len, out)
+                           : cachet_aead_open_update(a, in, len, out);
+    return rc == CACHET_OK ? CACHET_OK : seal_wrap(rc, encrypt ? "encrypting" : "decrypting");
+}
+
+cachet_rc seal_chunk_seal_finish(cachet_aead *a, uint8_t tag[CACHET_SEAL_TAG_LEN])
+{
+    cachet_rc rc = cachet_aead_seal_finish(a, tag);
+    return rc == CACHET_OK ? CACHET_OK : seal_wrap(rc, "encrypting a chunk");
+}
+
+cachet_rc seal_chunk_open_finish(cachet_aead *a, uint64_t index,
+                                 const uint8_t tag[CACHET_SEAL_TAG_LEN])
+{
+    cachet_rc rc = cachet_aead_open_finish(a, tag);
+    if (rc == CACHET_OK)
+        return CACHET_OK;
+    if (cachet_rc_code(rc) == CACHET_E_AUTH)
+        return seal_err(AUTH, "chunk %llu: authentication failed (the file was modified, "
+                        "truncated, or its chunks reordered or swapped)",
+                        (unsigned long long)index);
+    return seal_wrap(rc, "decrypting a chunk");
+}

@@ -96,6 +96,21 @@ cachet_rc seal_chunk_decrypt_from(cachet_aead *a, const uint8_t header_digest[CA
                                   uint64_t index, bool final, const uint8_t *in, uint8_t *out,
                                   size_t len, const uint8_t tag[CACHET_SEAL_TAG_LEN]);
 
+/* The same in pieces, for streaming a chunk through a small cache-resident
+ * buffer: begin, seal_chunk_piece() over its bytes in order, then finish.
+ * Decrypted pieces are unauthenticated until open_finish succeeds: they may
+ * only go where the caller wipes or discards them on failure. */
+#ifndef SEAL_PIECE /* overridable to measure other sizes */
+#define SEAL_PIECE ((size_t)256 << 10)
+#endif
+cachet_rc seal_chunk_begin(cachet_aead *a, const uint8_t header_digest[CACHET_SHA256_LEN],
+                           uint64_t index, bool final, bool encrypt);
+cachet_rc seal_chunk_piece(cachet_aead *a, bool encrypt, const uint8_t *in, uint8_t *out,
+                           size_t len);
+cachet_rc seal_chunk_seal_finish(cachet_aead *a, uint8_t tag[CACHET_SEAL_TAG_LEN]);
+cachet_rc seal_chunk_open_finish(cachet_aead *a, uint64_t index,
+                                 const uint8_t tag[CACHET_SEAL_TAG_LEN]);
+
 /* ---- header writing (header.c) ---- */
 /* Serialise a header for these parameters; the final 16 bytes (the header
  * tag) are left zero for the caller to fill.  *out is malloc'd. */

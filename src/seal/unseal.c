@@ -1,9 +1,14 @@
 /* Whole-file decryption, in parallel.  Each worker has its own AES-GCM
- * context and (for fd output) its own chunk buffer; it reads its chunk with
- * pread into private memory (straight into the destination when that is
- * memory) and decrypts in place, or, with map_input, decrypts from a
- * mapping of the sealed file.  Nothing is allocated per chunk.  On failure
- * the destination is wiped or truncated. */
+ * context and a small staging buffer (SEAL_PIECE bytes, sized to stay in
+ * L2).  A chunk is read with pread a piece at a time into the staging buffer
+ * and each piece decrypted from there straight to its destination (caller
+ * memory), or in place and then pwritten (fd output), so the ciphertext and
+ * the plaintext each cross DRAM once; the chunk's tag is checked after its
+ * last piece.  Until then the pieces written are unauthenticated, which is
+ * why every failure wipes the destination memory or truncates the output
+ * (whose file the callers unlink or close).  With map_input the chunk is
+ * decrypted from a mapping of the sealed file instead.  Nothing is allocated
+ * per chunk. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -28,7 +33,7 @@ typedef struct unsealer {
     cachet_seal_reader *r;
     unsigned threads;
     cachet_aead **aead;   /* one per worker */
-    uint8_t **buf;        /* one chunk + tag per worker (fd output only) */
+    uint8_t **stage;      /* one piece + tag per worker, secure memory */
     int out_fd;           /* -1: authenticate only */
     uint8_t *out_mem;     /* decrypt straight into this memory instead */
     const uint8_t *map;   /* map_input: the whole sealed file */
@@ -39,10 +44,10 @@ static void unsealer_free(unsealer *u)
 {
     for (unsigned i = 0; u->aead && i < u->threads; i++)
         cachet_aead_free(u->aead[i]);
-    for (unsigned i = 0; u->buf && i < u->threads; i++)
-        cachet_secure_free(u->buf[i]);
+    for (unsigned i = 0; u->stage && i < u->threads; i++)
+        cachet_secure_free(u->stage[i]);
     free(u->aead);
-    free(u->buf);
+    free(u->stage);
     if (u->map)
         munmap((void *)u->map, u->map_len);
 }
@@ -77,28 +82,21 @@ static cachet_rc unsealer_init(unsealer *u, cachet_seal_reader *r, const cachet_
         return seal_err(STATE, "unlock the sealed file before decrypting");
     u->threads = seal_pool_threads(o ? o->threads : 1, r->g.chunk_count);
     u->aead = calloc(u->threads, sizeof *u->aead);
-    u->buf = calloc(u->threads, sizeof *u->buf);
-    if (!u->aead || !u->buf)
+    u->stage = calloc(u->threads, sizeof *u->stage);
+    if (!u->aead || !u->stage)
         return seal_err(NOMEM, "out of memory");
+    /* Secure memory: fd output decrypts in place there. */
+    const size_t size = SEAL_PIECE + CACHET_SEAL_TAG_LEN;
     for (unsigned i = 0; i < u->threads; i++) {
         u->aead[i] = cachet_aead_new(r->file_key);
         if (!u->aead[i])
             return seal_wrap(cachet_err_last(), "setting up AES-256-GCM");
+        u->stage[i] = cachet_secure_alloc(size);
+        if (!u->stage[i])
+            return seal_err(NOMEM, "no memory for a %zu-byte staging buffer", size);
     }
     if (o && o->map_input)
         return map_input(u);
-    return CACHET_OK;
-}
-
-/* Chunk buffers in secure memory: they hold plaintext. */
-static cachet_rc unsealer_buffers(unsealer *u)
-{
-    const size_t size = (size_t)u->r->g.chunk_size + CACHET_SEAL_TAG_LEN;
-    for (unsigned i = 0; i < u->threads; i++) {
-        u->buf[i] = cachet_secure_alloc(size);
-        if (!u->buf[i])
-            return seal_err(NOMEM, "no memory for a %zu-byte chunk buffer", size);
-    }
     return CACHET_OK;
 }
 
@@ -110,14 +108,38 @@ static cachet_rc chunk_read_error(cachet_rc rc, uint64_t i)
     return seal_wrap(rc, "reading a chunk");
 }
 
-/* Decrypt chunk i into dst (len bytes): from the mapping, or by reading the
- * ciphertext into dst and decrypting in place. */
-static cachet_rc decrypt_chunk_to(unsealer *u, unsigned worker, uint64_t i, uint8_t *dst)
+/* n bytes of chunk i's ciphertext at file offset pos (and, on the last
+ * piece, the tag after them): from the mapping, or read into the staging
+ * buffer. */
+static cachet_rc fetch_piece(unsealer *u, uint8_t *stage, uint64_t i, uint64_t pos, size_t n,
+                             bool last, const uint8_t **src, uint8_t tag[CACHET_SEAL_TAG_LEN])
 {
+    const size_t want = n + (last ? CACHET_SEAL_TAG_LEN : 0);
+    if (u->map) {
+        *src = u->map + pos;
+    } else {
+        cachet_rc rc = cachet_fd_pread_full(u->r->fd, stage, want, pos);
+        if (rc != CACHET_OK)
+            return chunk_read_error(rc, i);
+        *src = stage;
+    }
+    if (last)
+        memcpy(tag, *src + n, CACHET_SEAL_TAG_LEN);
+    return CACHET_OK;
+}
+
+/* Decrypt chunk i a piece at a time, to dst + done, or (no dst) in the
+ * staging buffer and on to out_fd when there is one. */
+static cachet_rc unseal_one(void *ctx, unsigned worker, uint64_t i)
+{
+    unsealer *u = ctx;
     const seal_geom *g = &u->r->g;
     const size_t len = seal_geom_chunk_len(g, i);
     const uint64_t off = seal_geom_chunk_offset(g, i);
-    const bool final = seal_geom_is_final(g, i);
+    const uint64_t out_off = i * (uint64_t)g->chunk_size;
+    uint8_t *dst = u->out_mem ? u->out_mem + out_off : NULL;
+    cachet_aead *a = u->aead[worker];
+    uint8_t *stage = u->stage[worker];
     uint8_t tag[CACHET_SEAL_TAG_LEN];
     if (u->map) {
         /* Map the chunk's pages in one call rather than a fault per 64 KiB. */
@@ -125,30 +147,27 @@ static cachet_rc decrypt_chunk_to(unsealer *u, unsigned worker, uint64_t i, uint
         const uint64_t start = off / page * page;
         (void)madvise((void *)(u->map + start), (size_t)(off + len + sizeof tag - start),
                       MADV_POPULATE_READ);
-        memcpy(tag, u->map + off + len, sizeof tag);
-        return seal_chunk_decrypt_from(u->aead[worker], u->r->header_digest, i, final,
-                                       u->map + off, dst, len, tag);
     }
-    cachet_rc rc = cachet_fd_pread_full(u->r->fd, dst, len, off);
-    if (rc == CACHET_OK)
-        rc = cachet_fd_pread_full(u->r->fd, tag, sizeof tag, off + len);
-    if (rc != CACHET_OK)
-        return chunk_read_error(rc, i);
-    return seal_chunk_decrypt(u->aead[worker], u->r->header_digest, i, final, dst, len, tag);
-}
-
-static cachet_rc unseal_one(void *ctx, unsigned worker, uint64_t i)
-{
-    unsealer *u = ctx;
-    const seal_geom *g = &u->r->g;
-    if (u->out_mem)
-        return decrypt_chunk_to(u, worker, i, u->out_mem + i * (uint64_t)g->chunk_size);
-    cachet_rc rc = decrypt_chunk_to(u, worker, i, u->buf[worker]);
-    if (rc != CACHET_OK || u->out_fd < 0)
-        return rc;
-    rc = cachet_fd_pwrite_full(u->out_fd, u->buf[worker], seal_geom_chunk_len(g, i),
-                               i * (uint64_t)g->chunk_size);
-    return rc == CACHET_OK ? CACHET_OK : seal_wrap(rc, "writing the plaintext");
+    cachet_rc rc = seal_chunk_begin(a, u->r->header_digest, i, seal_geom_is_final(g, i), false);
+    size_t done = 0;
+    while (rc == CACHET_OK) {
+        const size_t n = len - done < SEAL_PIECE ? len - done : SEAL_PIECE;
+        const bool last = done + n == len;
+        const uint8_t *src = NULL;
+        uint8_t *out = dst ? dst + done : stage;
+        rc = fetch_piece(u, stage, i, off + done, n, last, &src, tag);
+        if (rc == CACHET_OK)
+            rc = seal_chunk_piece(a, false, src, out, n);
+        if (rc == CACHET_OK && !dst && u->out_fd >= 0) {
+            rc = cachet_fd_pwrite_full(u->out_fd, out, n, out_off + done);
+            if (rc != CACHET_OK)
+                rc = seal_wrap(rc, "writing the plaintext");
+        }
+        done += n;
+        if (rc == CACHET_OK && last)
+            return seal_chunk_open_finish(a, i, tag);
+    }
+    return rc;
 }
 
 static cachet_rc unsealer_run(unsealer *u, const cachet_unseal_opts *o)
@@ -166,8 +185,6 @@ cachet_rc cachet_seal_reader_decrypt_fd(cachet_seal_reader *r, int out_fd,
 {
     unsealer u;
     cachet_rc rc = unsealer_init(&u, r, opts);
-    if (rc == CACHET_OK)
-        rc = unsealer_buffers(&u);
     u.out_fd = out_fd;
     /* Size the output first: pwrite may then land anywhere, and whatever the
      * file held before is gone. */
@@ -197,9 +214,7 @@ cachet_rc cachet_seal_reader_decrypt_buffer(cachet_seal_reader *r, void *buf, si
         return seal_err(INVALID_ARG, "decrypt_buffer: NULL buffer");
     unsealer u;
     cachet_rc rc = unsealer_init(&u, r, opts);
-    if (rc == CACHET_OK && r->g.plaintext_len == 0) /* the one empty chunk: nowhere to put it */
-        rc = unsealer_buffers(&u);
-    else
+    if (r && r->g.plaintext_len) /* the one empty chunk needs no destination */
         u.out_mem = buf;
     if (rc == CACHET_OK)
         rc = unsealer_run(&u, opts);
@@ -230,8 +245,8 @@ cachet_rc cachet_seal_reader_decrypt_memfd(cachet_seal_reader *r, const cachet_u
     int fd = memfd_new();
     if (fd < 0)
         return seal_err(IO, "memfd_create: %s", strerror(errno));
-    /* pwrite from the per-worker buffers: shmem pages written whole need no
-     * zeroing, which makes this cheaper than faulting in a mapping. */
+    /* pwrite from the per-worker staging buffers: shmem pages written whole
+     * need no zeroing, which makes this cheaper than faulting in a mapping. */
     cachet_rc rc = cachet_seal_reader_decrypt_fd(r, fd, opts);
     /* Freeze the contents: the server maps what was authenticated, and
      * nobody holding the fd can change it afterwards. */

@@ -1,6 +1,8 @@
-/* Sealing: header, header tag, then the chunks, either streamed through one
- * buffer (any input/output, pipes included) or encrypted in parallel with
- * pread/pwrite when both ends are seekable files. */
+/* Sealing: header, header tag, then the chunks, either streamed (any
+ * input/output, pipes included) or encrypted in parallel with pread/pwrite
+ * when both ends are seekable files.  Either way each chunk goes through a
+ * small per-worker staging buffer a piece at a time (read, encrypt in place,
+ * write), so the data stays in cache between the three. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -22,7 +24,7 @@ typedef struct writer {
     uint8_t *file_key; /* secure memory */
     unsigned threads;
     cachet_aead **aead; /* one per worker */
-    uint8_t **buf;      /* one chunk + tag per worker, secure memory */
+    uint8_t **stage;    /* one piece + tag per worker, secure memory */
     int in_fd, out_fd;
     uint64_t in_base, out_base; /* offsets where input and output start (parallel) */
     uint8_t *tags;              /* parallel: all chunk tags, in order */
@@ -32,10 +34,10 @@ static void writer_free(writer *w)
 {
     for (unsigned i = 0; w->aead && i < w->threads; i++)
         cachet_aead_free(w->aead[i]);
-    for (unsigned i = 0; w->buf && i < w->threads; i++)
-        cachet_secure_free(w->buf[i]);
+    for (unsigned i = 0; w->stage && i < w->threads; i++)
+        cachet_secure_free(w->stage[i]);
     free(w->aead);
-    free(w->buf);
+    free(w->stage);
     free(w->tags);
     cachet_secure_free(w->file_key);
 }
@@ -43,17 +45,17 @@ static void writer_free(writer *w)
 static cachet_rc writer_workers(writer *w)
 {
     w->aead = calloc(w->threads, sizeof *w->aead);
-    w->buf = calloc(w->threads, sizeof *w->buf);
-    if (!w->aead || !w->buf)
+    w->stage = calloc(w->threads, sizeof *w->stage);
+    if (!w->aead || !w->stage)
         return seal_err(NOMEM, "out of memory");
-    const size_t bufsize = (size_t)w->g.chunk_size + CACHET_SEAL_TAG_LEN;
+    const size_t bufsize = SEAL_PIECE + CACHET_SEAL_TAG_LEN;
     for (unsigned i = 0; i < w->threads; i++) {
         w->aead[i] = cachet_aead_new(w->file_key);
         if (!w->aead[i])
             return seal_wrap(cachet_err_last(), "setting up AES-256-GCM");
-        w->buf[i] = cachet_secure_alloc(bufsize);
-        if (!w->buf[i])
-            return seal_err(NOMEM, "no memory for a %zu-byte chunk buffer", bufsize);
+        w->stage[i] = cachet_secure_alloc(bufsize);
+        if (!w->stage[i])
+            return seal_err(NOMEM, "no memory for a %zu-byte staging buffer", bufsize);
     }
     return CACHET_OK;
 }
@@ -107,22 +109,53 @@ static cachet_rc input_error(cachet_rc rc, const writer *w, uint64_t index)
     return seal_wrap(rc, "reading the input");
 }
 
-static cachet_rc seal_stream(writer *w, cachet_hash_ctx *digest, const cachet_seal_params *p)
+/* Encrypt chunk i a piece at a time in worker's staging buffer: read it
+ * (pread at its offset when positioned, else the next bytes), encrypt in
+ * place, write it (pwrite at its offset, else append); the tag goes out with
+ * the last piece and is copied to tag. */
+static cachet_rc seal_one(writer *w, unsigned worker, uint64_t i, bool positioned,
+                          uint8_t tag[CACHET_SEAL_TAG_LEN])
 {
-    uint8_t *buf = w->buf[0];
-    for (uint64_t i = 0; i < w->g.chunk_count; i++) {
-        const size_t len = seal_geom_chunk_len(&w->g, i);
-        cachet_rc rc = cachet_fd_read_full(w->in_fd, buf, len);
+    const size_t len = seal_geom_chunk_len(&w->g, i);
+    const uint64_t in_off = w->in_base + i * w->g.chunk_size;
+    const uint64_t out_off = w->out_base + seal_geom_chunk_offset(&w->g, i);
+    cachet_aead *a = w->aead[worker];
+    uint8_t *stage = w->stage[worker];
+    cachet_rc rc = seal_chunk_begin(a, w->header_digest, i, seal_geom_is_final(&w->g, i), true);
+    size_t done = 0;
+    while (rc == CACHET_OK) {
+        const size_t n = len - done < SEAL_PIECE ? len - done : SEAL_PIECE;
+        const bool last = done + n == len;
+        rc = positioned ? cachet_fd_pread_full(w->in_fd, stage, n, in_off + done)
+                        : cachet_fd_read_full(w->in_fd, stage, n);
         if (rc != CACHET_OK)
             return input_error(rc, w, i);
-        uint8_t *tag = buf + len;
-        rc = seal_chunk_encrypt(w->aead[0], w->header_digest, i, seal_geom_is_final(&w->g, i), buf,
-                                len, tag);
+        rc = seal_chunk_piece(a, true, stage, stage, n);
+        if (rc == CACHET_OK && last)
+            rc = seal_chunk_seal_finish(a, stage + n);
         if (rc != CACHET_OK)
             return rc;
-        rc = cachet_fd_write_full(w->out_fd, buf, len + CACHET_SEAL_TAG_LEN);
+        const size_t wlen = n + (last ? CACHET_SEAL_TAG_LEN : 0);
+        rc = positioned ? cachet_fd_pwrite_full(w->out_fd, stage, wlen, out_off + done)
+                        : cachet_fd_write_full(w->out_fd, stage, wlen);
         if (rc != CACHET_OK)
             return seal_wrap(rc, "writing the sealed file");
+        done += n;
+        if (last) {
+            memcpy(tag, stage + n, CACHET_SEAL_TAG_LEN);
+            return CACHET_OK;
+        }
+    }
+    return rc;
+}
+
+static cachet_rc seal_stream(writer *w, cachet_hash_ctx *digest, const cachet_seal_params *p)
+{
+    for (uint64_t i = 0; i < w->g.chunk_count; i++) {
+        uint8_t tag[CACHET_SEAL_TAG_LEN];
+        cachet_rc rc = seal_one(w, 0, i, false, tag);
+        if (rc != CACHET_OK)
+            return rc;
         rc = cachet_hash_update(digest, tag, CACHET_SEAL_TAG_LEN);
         if (rc != CACHET_OK)
             return seal_wrap(rc, "hashing");
@@ -137,19 +170,7 @@ static cachet_rc seal_stream(writer *w, cachet_hash_ctx *digest, const cachet_se
 static cachet_rc seal_one_parallel(void *ctx, unsigned worker, uint64_t i)
 {
     writer *w = ctx;
-    uint8_t *buf = w->buf[worker];
-    const size_t len = seal_geom_chunk_len(&w->g, i);
-    cachet_rc rc = cachet_fd_pread_full(w->in_fd, buf, len, w->in_base + i * w->g.chunk_size);
-    if (rc != CACHET_OK)
-        return input_error(rc, w, i);
-    rc = seal_chunk_encrypt(w->aead[worker], w->header_digest, i, seal_geom_is_final(&w->g, i), buf,
-                            len, buf + len);
-    if (rc != CACHET_OK)
-        return rc;
-    memcpy(w->tags + i * CACHET_SEAL_TAG_LEN, buf + len, CACHET_SEAL_TAG_LEN);
-    rc = cachet_fd_pwrite_full(w->out_fd, buf, len + CACHET_SEAL_TAG_LEN,
-                               w->out_base + seal_geom_chunk_offset(&w->g, i));
-    return rc == CACHET_OK ? CACHET_OK : seal_wrap(rc, "writing the sealed file");
+    return seal_one(w, worker, i, true, w->tags + i * CACHET_SEAL_TAG_LEN);
 }
 
 static cachet_rc seal_parallel(writer *w, cachet_hash_ctx *digest, const cachet_seal_params *p)

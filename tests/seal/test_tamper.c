@@ -511,6 +511,85 @@ static void test_fd_truncated_on_failure(void **state)
     free(c);
 }
 
+/* Chunks bigger than the unsealer's staging piece (256 KiB) and not a
+ * multiple of it are decrypted a piece at a time with the tag checked last: a
+ * flip in any piece still fails the whole chunk and leaves nothing behind,
+ * and the good file still round-trips on every path. */
+#define BIG_CHUNK ((4u << 18) + 1001u)
+#define BIG_LEN (2 * (size_t)BIG_CHUNK + 300007)
+
+static void test_flip_in_multi_piece_chunks(void **state)
+{
+    fixture *f = *state;
+    uint8_t *data = st_pattern(BIG_LEN, 77);
+    char *good = st_seal_buffer(f->dir, "big", data, BIG_LEN, f->key, BIG_CHUNK, 2, NULL);
+    cachet_seal_header h;
+    uint8_t *bytes;
+    size_t len;
+    st_read_header(good, &h, &bytes, &len);
+    const uint64_t stride = (uint64_t)BIG_CHUNK + CACHET_SEAL_TAG_LEN;
+
+    /* Good: buffer (read or mapped, 1 or 2 threads), memfd, file. */
+    for (unsigned t = 1; t <= 2; t++) {
+        for (int mapped = 0; mapped <= 1; mapped++) {
+            cachet_unseal_opts o = {.threads = t, .map_input = mapped};
+            cachet_seal_reader *r = NULL;
+            assert_seal_ok(cachet_seal_reader_open(good, &r));
+            assert_seal_ok(cachet_seal_reader_unlock(r, f->key));
+            uint8_t *buf = malloc(BIG_LEN);
+            assert_seal_ok(cachet_seal_reader_decrypt_buffer(r, buf, BIG_LEN, &o));
+            assert_memory_equal(buf, data, BIG_LEN);
+            free(buf);
+            int fd = -1;
+            assert_seal_ok(cachet_seal_reader_decrypt_memfd(r, &o, &fd));
+            size_t n = 0;
+            uint8_t *got = malloc(BIG_LEN + 1);
+            ssize_t k;
+            while ((k = read(fd, got + n, BIG_LEN + 1 - n)) > 0)
+                n += (size_t)k;
+            assert_int_equal(n, BIG_LEN);
+            assert_memory_equal(got, data, BIG_LEN);
+            free(got);
+            close(fd);
+            cachet_seal_reader_free(r);
+        }
+    }
+    char *out = tu_asprintf("%s/big.out", f->dir);
+    cachet_unseal_opts o2 = {.threads = 2};
+    assert_seal_ok(cachet_seal_unseal_file(good, out, f->key, NULL, &o2, NULL));
+    size_t n = 0;
+    uint8_t *got = tu_read_file(out, &n);
+    assert_int_equal(n, BIG_LEN);
+    assert_memory_equal(got, data, BIG_LEN);
+    free(got);
+    unlink(out);
+
+    /* Bad: a flip in the first, a middle and the last piece of a chunk, and
+     * in the final (short, two-piece) chunk's second piece. */
+    const struct {
+        uint64_t off;
+        const char *what;
+    } flips[] = {
+        {h.header_len + 5, "chunk 0: authentication failed"},
+        {h.header_len + stride + (600u << 10), "chunk 1: authentication failed"},
+        {h.header_len + stride + BIG_CHUNK - 1, "chunk 1: authentication failed"},
+        {h.header_len + 2 * stride + 300000, "chunk 2: authentication failed"},
+    };
+    for (size_t i = 0; i < sizeof flips / sizeof flips[0]; i++) {
+        uint8_t *c = malloc(len);
+        memcpy(c, bytes, len);
+        c[flips[i].off] ^= 0x10;
+        write_bad(f, c, len);
+        expect_rejected(f, CACHET_E_AUTH, flips[i].what);
+        free(c);
+    }
+    unlink(good);
+    free(out);
+    free(good);
+    free(bytes);
+    free(data);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -547,6 +626,7 @@ int main(void)
         T(test_chunk_size_out_of_range),
         T(test_expect_digest_mismatch),
         T(test_fd_truncated_on_failure),
+        T(test_flip_in_multi_piece_chunks),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,6 +8,10 @@
 
 static const cli_command *const commands[] = {
     &cli_cmd_attest,
+    &cli_cmd_get_resource,
+    &cli_cmd_kbs,
+    &cli_cmd_kbs_admin,
+    &cli_cmd_kbs_client,
     &cli_cmd_policy,
     &cli_cmd_seal,
     &cli_cmd_token,

@@ -18,25 +18,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cachet/clock.h"
 #include "cachet/evidence.h"
 #include "cachet/fileio.h"
 #include "evidence/registry.h"
+#include "bench_common.h"
 #ifdef BENCH_NITRO_GEN
 #include "nitro_gen.h"
 #endif
-
-/* CPU time of this (single-threaded) process: what one core spends, and
- * what `openssl speed` reports by default (user time), so the two stay
- * comparable on a busy machine. */
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Documents per CPU second over at least `seconds` of CPU time; -1 when one is not affirming. */
 static double run(const cachet_evidence_ops *ops, const uint8_t *doc, size_t len, int64_t t,
@@ -45,7 +35,7 @@ static double run(const cachet_evidence_ops *ops, const uint8_t *doc, size_t len
     cachet_verify_request req = { .evidence = doc, .evidence_len = len, .time = t,
                                   .cache = cache };
     size_t n = 0;
-    double start = now_s(), el = 0;
+    double start = bench_cpu_now(), el = 0;
     do {
         for (int i = 0; i < 16; i++, n++) {
             cachet_verify_result *r = NULL;
@@ -69,16 +59,14 @@ static double run(const cachet_evidence_ops *ops, const uint8_t *doc, size_t len
             }
             cachet_verify_result_free(r);
         }
-        el = now_s() - start;
+        el = bench_cpu_now() - start;
     } while (el < seconds);
     return (double)n / el;
 }
 
 int main(int argc, char **argv)
 {
-    double seconds = argc > 1 ? atof(argv[1]) : 3.0;
-    if (seconds <= 0)
-        seconds = 3.0;
+    double seconds = bench_seconds(argc, argv);
     uint8_t *doc = NULL;
     size_t len = 0;
     int64_t t = 0;

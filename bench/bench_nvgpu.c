@@ -31,72 +31,10 @@
 #include "cachet/fileio.h"
 #include "evidence/nvgpu/nvgpu.h"
 #include "evidence/registry.h"
+#include "bench_common.h"
 #ifdef BENCH_NVGPU_GEN
 #include "nvgpu_gen.h"
 #endif
-
-/* Process CPU time, as `openssl speed` measures by default. */
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static void die(const char *what)
-{
-    fprintf(stderr, "bench_nvgpu: %s: %s\n", what, cachet_err_detail());
-    exit(1);
-}
-
-static void verify_once(const cachet_evidence_ops *ops, const cachet_verify_request *req)
-{
-    cachet_verify_result *r = NULL;
-    if (cachet_evidence_verify_with(ops, req, &r) != CACHET_OK || !r->verified ||
-        r->status == CACHET_EV_CONTRAINDICATED)
-        die("a verification failed");
-    cachet_verify_result_free(r);
-}
-
-static double run(const cachet_evidence_ops *ops, const cachet_verify_request *req,
-                  double seconds)
-{
-    long n = 0;
-    double t0 = now(), t = t0;
-    while (t - t0 < seconds) {
-        for (int i = 0; i < 8; i++, n++)
-            verify_once(ops, req);
-        t = now();
-    }
-    return (double)n / (t - t0);
-}
-
-static double interleaved(const cachet_evidence_ops *ops, const cachet_verify_request *req,
-                          const cachet_pkey *key, const nvgpu_report *rep, double seconds,
-                          double *floor)
-{
-    double t_full = 0, t_raw = 0;
-    long n_full = 0, n_raw = 0;
-    double end = now() + seconds;
-    while (now() < end) {
-        double t0 = now();
-        for (int i = 0; i < 8; i++)
-            verify_once(ops, req);
-        double t1 = now();
-        for (int i = 0; i < 8; i++)
-            if (cachet_ecdsa_verify_raw(key, CACHET_HASH_SHA384, rep->bytes, rep->signed_len,
-                                        rep->signature, NVGPU_SIG_COMP_LEN,
-                                        CACHET_BIG_ENDIAN) != CACHET_OK)
-                die("raw verify failed");
-        double t2 = now();
-        t_full += t1 - t0;
-        t_raw += t2 - t1;
-        n_full += 8;
-        n_raw += 8;
-    }
-    *floor = (double)n_raw / t_raw;
-    return ((double)n_full / t_full) / *floor;
-}
 
 /* The attestation key: the first certificate of the first chain given. */
 static cachet_pkey *leaf_key(const cachet_endorsements *e)
@@ -108,15 +46,14 @@ static cachet_pkey *leaf_key(const cachet_endorsements *e)
             cachet_x509_public_key(en->certs[0], &k) == CACHET_OK)
             return k;
     }
-    die("no certificate chain among the endorsements");
+    bench_die("no certificate chain among the endorsements");
     return NULL;
 }
 
 int main(int argc, char **argv)
 {
-    double seconds = argc > 1 ? atof(argv[1]) : 3.0;
-    if (seconds <= 0)
-        seconds = 3.0;
+    bench_init("bench_nvgpu", BENCH_REJECT_CONTRAINDICATED);
+    double seconds = bench_seconds(argc, argv);
     uint8_t *file = NULL;
     size_t file_len = 0;
     uint8_t nonce[64];
@@ -128,28 +65,28 @@ int main(int argc, char **argv)
     nvgen_pki *pki = NULL;
 #endif
     if (!e)
-        die("out of memory");
+        bench_die("out of memory");
 
     if (argc > 4) {
         size_t nl = 0;
         if (cachet_time_parse_rfc3339(argv[2], &req.time) != CACHET_OK)
-            die("bad time");
+            bench_die("bad time");
         if (cachet_hex_decode(argv[3], nonce, sizeof nonce, &nl) != CACHET_OK)
-            die("bad nonce");
+            bench_die("bad nonce");
         req.nonce = nonce;
         req.nonce_len = nl;
         if (cachet_file_read(argv[4], CACHET_EVIDENCE_MAX_FILE, &file, &file_len) != CACHET_OK)
-            die(argv[4]);
+            bench_die(argv[4]);
         for (int i = 5; i < argc; i++)
             if (cachet_endorsements_add_path(e, argv[i]) != CACHET_OK)
-                die(argv[i]);
+                bench_die(argv[i]);
         source = argv[4];
     } else {
 #ifdef BENCH_NVGPU_GEN
         req.time = (int64_t)time(NULL);
         pki = nvgen_pki_new(req.time, false);
         if (!pki)
-            die("cannot mint a test PKI");
+            bench_die("cannot mint a test PKI");
         nvgen_report g;
         nvgen_report_defaults(&g);
         file = nvgen_report_build(pki, &g, &file_len);
@@ -169,7 +106,7 @@ int main(int argc, char **argv)
             cachet_endorsements_add_bytes(e, "chain.pem", chain, strlen(chain)) != CACHET_OK ||
             cachet_endorsements_add_bytes(e, "driver.xml", dx, dl) != CACHET_OK ||
             cachet_endorsements_add_bytes(e, "vbios.xml", vx, vl) != CACHET_OK)
-            die("cannot generate the benchmark evidence");
+            bench_die("cannot generate the benchmark evidence");
         free(dx);
         free(vx);
         free(chain);
@@ -191,7 +128,7 @@ int main(int argc, char **argv)
     /* It must verify and be compared with both RIMs, or the figures mean nothing. */
     cachet_verify_result *r = NULL;
     if (cachet_evidence_verify_with(ops, &req, &r) != CACHET_OK || !r->verified)
-        die("the benchmark report does not verify");
+        bench_die("the benchmark report does not verify");
     const char *measres = json_string_value(json_object_get(r->claims, "measres"));
     printf("report %s (%s, driver %s, measres %s, %s)\n", source, r->tee,
            json_string_value(json_object_get(r->claims, "driver_version")),
@@ -204,23 +141,22 @@ int main(int argc, char **argv)
     nvgpu_parse_stage st;
     if (nvgpu_input_decode(file, file_len, &in) != CACHET_OK ||
         nvgpu_report_parse(in.items[0].report, in.items[0].report_len, &rep, &st) != CACHET_OK)
-        die("report");
+        bench_die("report");
 
-    double cold = run(ops, &req, seconds);
+    double cold = bench_run(ops, &req, seconds, 8);
     cachet_verify_cache *cache = cachet_verify_cache_new(64);
     if (!cache)
-        die("out of memory");
+        bench_die("out of memory");
     req.cache = cache;
-    double warm = run(ops, &req, seconds);
+    double warm = bench_run(ops, &req, seconds, 8);
     double floor = 0;
     cachet_pkey *key = leaf_key(e);
-    double ratio = interleaved(ops, &req, key, &rep, seconds, &floor);
+    bench_raw_sig raw = { key, CACHET_HASH_SHA384, rep.bytes, rep.signed_len, rep.signature,
+                          NVGPU_SIG_COMP_LEN, CACHET_BIG_ENDIAN };
+    double ratio = bench_interleaved(ops, &req, &raw, seconds, &floor);
     cachet_pkey_free(key);
-    printf("cold_reports_per_s %.1f\n", cold);
-    printf("warm_reports_per_s %.1f\n", warm);
-    printf("warm_cache_hits %zu\n", cachet_verify_cache_hits(cache));
-    printf("inprocess_floor_per_s %.1f\n", floor);
-    printf("interleaved_ratio %.3f\n", ratio);
+    bench_print_rates("reports", cold, warm, cache);
+    bench_print_floor(floor, ratio);
     cachet_verify_cache_free(cache);
     nvgpu_input_clear(&in);
     cachet_endorsements_free(e);

@@ -21,46 +21,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cachet/clock.h"
 #include "cachet/evidence.h"
 #include "cachet/fileio.h"
 #include "evidence/registry.h"
+#include "bench_common.h"
 #ifdef BENCH_TDX_GEN
 #include "tdx_gen.h"
 #endif
-
-/* Process CPU time, as `openssl speed` measures by default. */
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static void die(const char *what)
-{
-    fprintf(stderr, "bench_tdx: %s: %s\n", what, cachet_err_detail());
-    exit(1);
-}
-
-static double run(const cachet_evidence_ops *ops, cachet_verify_request *req, double seconds)
-{
-    long n = 0;
-    double t0 = now(), t = t0;
-    while (t - t0 < seconds) {
-        for (int i = 0; i < 16; i++) {
-            cachet_verify_result *r = NULL;
-            if (cachet_evidence_verify_with(ops, req, &r) != CACHET_OK || !r->verified)
-                die("a verification failed");
-            cachet_verify_result_free(r);
-            n++;
-        }
-        t = now();
-    }
-    return (double)n / (t - t0);
-}
 
 /* Signature checks on the cold path, from the check log: every pass of a
  * *.signature check, plus the certificates each verified chain checked
@@ -89,9 +58,8 @@ static int cold_verifies(const cachet_verify_result *r)
 
 int main(int argc, char **argv)
 {
-    double seconds = argc > 1 ? atof(argv[1]) : 3.0;
-    if (seconds <= 0)
-        seconds = 3.0;
+    bench_init("bench_tdx", 0);
+    double seconds = bench_seconds(argc, argv);
     uint8_t *quote = NULL;
     size_t quote_len = 0;
     cachet_endorsements *e = NULL;
@@ -104,18 +72,18 @@ int main(int argc, char **argv)
 
     if (argc > 3) {
         if (cachet_time_parse_rfc3339(argv[2], &req.time) != CACHET_OK)
-            die("bad time");
+            bench_die("bad time");
         if (cachet_file_read(argv[3], CACHET_EVIDENCE_MAX_FILE, &quote, &quote_len) != CACHET_OK)
-            die(argv[3]);
+            bench_die(argv[3]);
         e = cachet_endorsements_new();
         if (!e)
-            die("out of memory");
+            bench_die("out of memory");
         for (int i = 4; i < argc; i++)
             if (cachet_endorsements_add_path(e, argv[i]) != CACHET_OK)
-                die(argv[i]);
+                bench_die(argv[i]);
         ops = cachet_evidence_detect(quote, quote_len);
         if (!ops)
-            die("not a DCAP quote");
+            bench_die("not a DCAP quote");
         source = argv[3];
     } else {
 #ifdef BENCH_TDX_GEN
@@ -140,23 +108,21 @@ int main(int argc, char **argv)
     cachet_verify_result *r = NULL;
     if (cachet_evidence_verify_with(ops, &req, &r) != CACHET_OK || !r->verified ||
         r->status == CACHET_EV_CONTRAINDICATED)
-        die("the benchmark quote does not verify");
+        bench_die("the benchmark quote does not verify");
     printf("quote %s (%s, %s, tcb_status %s)\n", source, r->tee,
            json_string_value(json_object_get(r->claims, "quote_body")),
            json_string_value(json_object_get(r->claims, "tcb_status")));
     printf("cold_p256_verifies %d\n", cold_verifies(r));
     cachet_verify_result_free(r);
 
-    double cold = run(ops, &req, seconds);
+    double cold = bench_run(ops, &req, seconds, 16);
     cachet_verify_cache *cache = cachet_verify_cache_new(16);
     if (!cache)
-        die("out of memory");
+        bench_die("out of memory");
     req.cache = cache;
-    double warm = run(ops, &req, seconds);
+    double warm = bench_run(ops, &req, seconds, 16);
     printf("warm_p256_verifies 1\n");
-    printf("cold_quotes_per_s %.1f\n", cold);
-    printf("warm_quotes_per_s %.1f\n", warm);
-    printf("warm_cache_hits %zu\n", cachet_verify_cache_hits(cache));
+    bench_print_rates("quotes", cold, warm, cache);
 
     cachet_verify_cache_free(cache);
     cachet_endorsements_free(e);

@@ -10,27 +10,15 @@
 # Uses the real document from $CACHET_VECTORS (default ../shared/vectors)
 # when present, else a generated one.
 set -euo pipefail
-build=${1:?usage: bench/nitro.sh BUILD_DIR}
-root=$(cd "$(dirname "$0")/.." && pwd)
-exe="$build/bench/bench_nitro"
-[[ -x "$exe" ]] || { echo "nitro.sh: $exe not built" >&2; exit 1; }
-vectors=${CACHET_VECTORS:-$root/../shared/vectors}
+source "$(dirname "$0")/common.sh"
+bench_start nitro "$@"
 doc="$vectors/nitro/nsm_prod_2025-12-25/attestation_doc.cose"
 
-speed=$(openssl speed -seconds 3 ecdsap384 2>/dev/null | awk '/^ *384 bits ecdsa/ {print $NF}' | tail -1)
-[[ -n "$speed" ]] || { echo "nitro.sh: no ecdsap384 figure from openssl speed" >&2; exit 1; }
+bench_openssl_speed ecdsap384
 
-if [[ -f "$doc" ]]; then
-  out=$("$exe" 3 "$doc" 2025-12-25T13:15:37.578Z)
-else
-  out=$("$exe" 3)
-fi
+bench_exec "$doc" "$doc" 2025-12-25T13:15:37.578Z
 echo "$out" | grep '^document'
-depth=$(echo "$out" | awk '$1 == "chain_certs_verified" {print $2}')
-cold=$(echo "$out" | awk '$1 == "cold_docs_per_s" {print $2}')
-warm=$(echo "$out" | awk '$1 == "warm_docs_per_s" {print $2}')
-awk -v s="$speed" -v d="$depth" -v c="$cold" -v w="$warm" 'BEGIN {
-  printf "openssl speed ecdsap384:        %10.1f verify/s (one core)\n", s
+bench_report 32 '
   printf "nitro cold (chain + COSE):      %10.1f documents/s per core, %d+1 verifies each; floor %.1f/s; ratio %.2f\n", c, d, s / (d + 1), c / (s / (d + 1))
   printf "nitro warm (chain cached):      %10.1f documents/s per core, 1 verify each; floor %.1f/s; ratio %.2f\n", w, s, w / s
-}'
+' d="$(bench_get chain_certs_verified)" c="$(bench_get cold_docs_per_s)" w="$(bench_get warm_docs_per_s)"

@@ -14,29 +14,17 @@
 # openssl speed measures.  Uses the real b0c06f quote and collateral from
 # $CACHET_VECTORS (default ../shared/vectors) when present, else generated.
 set -euo pipefail
-build=${1:?usage: bench/tdx.sh BUILD_DIR}
-root=$(cd "$(dirname "$0")/.." && pwd)
-exe="$build/bench/bench_tdx"
-[[ -x "$exe" ]] || { echo "tdx.sh: $exe not built" >&2; exit 1; }
-vectors=${CACHET_VECTORS:-$root/../shared/vectors}
+source "$(dirname "$0")/common.sh"
+bench_start tdx "$@"
 dir="$vectors/tdx/b0c06f_v4_dcapqvl_2025-06"
 
-speed=$(openssl speed -seconds 3 ecdsap256 2>/dev/null | awk '/^ *256 bits ecdsa/ {print $NF}' | tail -1)
-[[ -n "$speed" ]] || { echo "tdx.sh: no ecdsap256 figure from openssl speed" >&2; exit 1; }
+bench_openssl_speed ecdsap256
 
-if [[ -f "$dir/quote.bin" ]]; then
-  out=$("$exe" 3 2025-07-19T10:00:34Z "$dir/quote.bin" "$dir/collateral.json")
-else
-  out=$("$exe" 3)
-fi
+bench_exec "$dir/quote.bin" 2025-07-19T10:00:34Z "$dir/quote.bin" "$dir/collateral.json"
 echo "$out" | grep '^quote'
-cv=$(echo "$out" | awk '$1 == "cold_p256_verifies" {print $2}')
-cold=$(echo "$out" | awk '$1 == "cold_quotes_per_s" {print $2}')
-warm=$(echo "$out" | awk '$1 == "warm_quotes_per_s" {print $2}')
-awk -v s="$speed" -v cv="$cv" -v c="$cold" -v w="$warm" 'BEGIN {
-  printf "openssl speed ecdsap256:          %10.1f verify/s (one core)\n", s
+bench_report 34 '
   printf "tdx cold (collateral every time): %10.1f quotes/s per core (%.3f ms), %d P-256 verifies each; floor %.1f/s; ratio %.2f\n", c, 1000 / c, cv, s / cv, c / (s / cv)
   printf "tdx warm (collateral cached):     %10.1f quotes/s per core (%.3f ms), 1 P-256 verify each\n", w, 1000 / w
   printf "  vs the 3-verify floor (issue):  floor %.1f/s; ratio %.2f (target >= 0.25)\n", s / 3, w / (s / 3)
   printf "  vs its own 1-verify floor:      floor %.1f/s; ratio %.2f\n", s, w / s
-}'
+' cv="$(bench_get cold_p256_verifies)" c="$(bench_get cold_quotes_per_s)" w="$(bench_get warm_quotes_per_s)"

@@ -117,3 +117,73 @@ int tu_system(const char *fmt, ...)
         return -1;
     return WEXITSTATUS(st);
 }
+
+/* A fresh, empty temp file's malloc'd path, for capturing a stream. */
+static char *capture_file(void)
+{
+    const char *base = getenv("TMPDIR");
+    char *path = tu_asprintf("%s/cachet-test-XXXXXX", base && *base ? base : "/tmp");
+    int fd = mkstemp(path);
+    if (fd < 0)
+        fail_msg("mkstemp failed");
+    close(fd);
+    return path;
+}
+
+/* Contents of a capture file (then removed), or NULL when not asked for. */
+static void take_capture(char *path, char **dst)
+{
+    if (!path)
+        return;
+    *dst = tu_read_text("%s", path);
+    unlink(path);
+    free(path);
+}
+
+__attribute__((format(printf, 4, 0)))
+static int run_cachet_v(const char *cwd, char **out, char **err, const char *fmt, va_list ap)
+{
+    char *args = NULL;
+    if (vasprintf(&args, fmt, ap) < 0)
+        abort();
+    char *o = out ? capture_file() : NULL, *e = err ? capture_file() : NULL;
+    int st = tu_system("( %s%s%s'%s' %s ) >'%s' 2>'%s'", cwd ? "cd '" : "", cwd ? cwd : "",
+                       cwd ? "' && " : "", tu_cachet_exe(), args, o ? o : "/dev/null",
+                       e ? e : "/dev/null");
+    free(args);
+    take_capture(o, out);
+    take_capture(e, err);
+    return st;
+}
+
+int tu_run_cachet_in(const char *cwd, char **out, char **err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int st = run_cachet_v(cwd, out, err, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+int tu_run_cachet(char **out, char **err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int st = run_cachet_v(NULL, out, err, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+char *tu_read_text(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *path = NULL;
+    if (vasprintf(&path, fmt, ap) < 0)
+        abort();
+    va_end(ap);
+    size_t len = 0;
+    char *s = (char *)tu_read_file(path, &len); /* NUL-terminated by cachet_file_read */
+    free(path);
+    return s;
+}

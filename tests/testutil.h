@@ -36,5 +36,18 @@ char *tu_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *tu_cachet_exe(void);
 /* Run a shell command; returns its exit status (or -1), output to out_path if given. */
 int tu_system(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Run the built `cachet` with ARGS (printf-formatted shell words, which may
+ * carry their own redirections and pipes) through /bin/sh, in directory cwd
+ * (NULL: the current one).  Returns its exit status (or -1).  When out / err
+ * are given they receive its stdout / stderr as malloc'd NUL-terminated
+ * strings (caller frees); a stream not asked for goes to /dev/null. */
+int tu_run_cachet_in(const char *cwd, char **out, char **err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* tu_run_cachet_in() in the current directory. */
+int tu_run_cachet(char **out, char **err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Malloc'd NUL-terminated contents of the file at the printf-formatted path
+ * (asserts on failure). */
+char *tu_read_text(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

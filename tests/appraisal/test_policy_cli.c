@@ -33,38 +33,31 @@ static void write_text(const char *name, const char *text)
     free(p);
 }
 
-static char *slurp(const char *name)
+/* `cachet ARGS` in dir; *out / *err (when given) get its stdout / stderr. */
+static int cachet_io(char **out, char **err, const char *args)
 {
-    char *p = tu_asprintf("%s/%s", dir, name);
-    size_t len = 0;
-    char *s = (char *)tu_read_file(p, &len);
-    free(p);
-    return s;
+    return tu_run_cachet_in(dir, out, err, "%s", args);
 }
 
-static int cachet(const char *args)
-{
-    return tu_system("cd '%s' && '%s' %s >out 2>err", dir, tu_cachet_exe(), args);
-}
+static int cachet(const char *args) { return cachet_io(NULL, NULL, args); }
 
 static void test_check(void **state)
 {
     (void)state;
     write_text("good.json", "{\"id\":\"p\",\"rules\":[{\"name\":\"dev\",\"tee\":[\"sample\"],"
                             "\"any_workload\":true}]}");
-    assert_int_equal(cachet("policy check good.json"), 0);
-    char *out = slurp("out");
+    char *out = NULL;
+    assert_int_equal(cachet_io(&out, NULL, "policy check good.json"), 0);
     assert_non_null(strstr(out, "rule \"dev\" admits sample evidence"));
     assert_non_null(strstr(out, "warning"));
     free(out);
     write_text("empty.json", "{}");
-    assert_int_equal(cachet("policy check empty.json"), 1);
-    out = slurp("out");
+    assert_int_equal(cachet_io(&out, NULL, "policy check empty.json"), 1);
     assert_non_null(strstr(out, "admits nothing"));
     free(out);
     write_text("bad.json", "{\"rules\":[{\"name\":\"a\",\"tee\":[\"snp\"],\"mesurement\":[]}]}");
-    assert_int_equal(cachet("policy check bad.json"), 2);
-    char *err = slurp("err");
+    char *err = NULL;
+    assert_int_equal(cachet_io(NULL, &err, "policy check bad.json"), 2);
     assert_non_null(strstr(err, "rules[0].mesurement"));
     free(err);
     assert_int_equal(cachet("policy check no-such-file.json"), 2);
@@ -75,8 +68,9 @@ static void test_check(void **state)
 
 static char *measurement_of_evidence(void)
 {
-    assert_int_equal(cachet("verify --json --trust-anchor k.pem --nonce " NONCE " ev"), 0);
-    char *out = slurp("out");
+    char *out = NULL;
+    assert_int_equal(cachet_io(&out, NULL, "verify --json --trust-anchor k.pem --nonce " NONCE " ev"),
+                     0);
     json_error_t e;
     json_t *j = json_loads(out, 0, &e);
     assert_non_null(j);
@@ -103,10 +97,11 @@ static void test_verify_with_policy(void **state)
     write_text("strict.json", "{\"rules\":[{\"name\":\"dev\",\"tee\":[\"sample\"],"
                               "\"any_workload\":true}]}"); /* status: affirming only */
 
-    assert_int_equal(cachet("verify --json --policy admit.json --trust-anchor k.pem --nonce " NONCE
-                            " ev"),
+    char *out = NULL;
+    assert_int_equal(cachet_io(&out, NULL,
+                               "verify --json --policy admit.json --trust-anchor k.pem --nonce " NONCE
+                               " ev"),
                      0);
-    char *out = slurp("out");
     json_error_t e;
     json_t *j = json_loads(out, 0, &e);
     assert_non_null(j);
@@ -118,10 +113,10 @@ static void test_verify_with_policy(void **state)
     json_decref(j);
     free(out);
 
-    assert_int_equal(cachet("verify --json --policy deny.json --trust-anchor k.pem --nonce " NONCE
-                            " ev"),
+    assert_int_equal(cachet_io(&out, NULL,
+                               "verify --json --policy deny.json --trust-anchor k.pem --nonce " NONCE
+                               " ev"),
                      1);
-    out = slurp("out");
     j = json_loads(out, 0, &e);
     assert_non_null(j);
     pol = json_object_get(j, "policy");
@@ -131,9 +126,9 @@ static void test_verify_with_policy(void **state)
     free(out);
 
     /* the human report says why */
-    assert_int_equal(cachet("verify --policy strict.json --trust-anchor k.pem --nonce " NONCE " ev"),
+    assert_int_equal(cachet_io(&out, NULL,
+                               "verify --policy strict.json --trust-anchor k.pem --nonce " NONCE " ev"),
                      1);
-    out = slurp("out");
     assert_non_null(strstr(out, "DENY"));
     assert_non_null(strstr(out, "status"));
     free(out);

@@ -32,21 +32,15 @@ static int teardown(void **state)
     return 0;
 }
 
-static int cachet(const char *args)
+/* `cachet ARGS` in dir; *out / *err (when given) get its stdout / stderr. */
+static int cachet_io(char **out, char **err, const char *args)
 {
-    return tu_system("cd '%s' && '%s' %s >out 2>err", dir, tu_cachet_exe(), args);
+    return tu_run_cachet_in(dir, out, err, "%s", args);
 }
+
+static int cachet(const char *args) { return cachet_io(NULL, NULL, args); }
 
 static char *path_of(const char *name) { return tu_asprintf("%s/%s", dir, name); }
-
-static char *slurp(const char *name)
-{
-    char *p = path_of(name);
-    size_t len = 0;
-    char *s = (char *)tu_read_file(p, &len);
-    free(p);
-    return s;
-}
 
 static json_t *json_file(const char *name)
 {
@@ -72,13 +66,15 @@ static void flip_byte(const char *name, size_t off)
 static void test_attest_then_verify(void **state)
 {
     (void)state;
-    assert_int_equal(cachet("attest --tee sample --sample-key k.pem --nonce " NONCE " --out ev"), 0);
+    char *out = NULL;
+    assert_int_equal(cachet_io(&out, NULL,
+                               "attest --tee sample --sample-key k.pem --nonce " NONCE " --out ev"),
+                     0);
     char *kp = path_of("k.pem");
     struct stat st;
     assert_int_equal(stat(kp, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
     free(kp);
-    char *out = slurp("out");
     assert_non_null(strstr(out, "sources found"));
     assert_non_null(strstr(out, "using: sample"));
     assert_non_null(strstr(out, "NOT a TEE"));
@@ -219,10 +215,11 @@ static void test_usage(void **state)
     assert_int_equal(cachet("attest --tee snp --source tsm --nonce " NONCE " --out ev"), 2);
     assert_int_equal(cachet("attest --help"), 0);
     /* nothing to collect from: exit 1, saying so */
-    assert_int_equal(cachet("attest --tee snp --tsm-root /nonexistent --sev-guest /nonexistent "
-                            "--no-gpu --nonce " NONCE " --out ev"),
+    char *err = NULL;
+    assert_int_equal(cachet_io(NULL, &err,
+                               "attest --tee snp --tsm-root /nonexistent --sev-guest /nonexistent "
+                               "--no-gpu --nonce " NONCE " --out ev"),
                      1);
-    char *err = slurp("err");
     assert_non_null(strstr(err, "no usable evidence source"));
     free(err);
 }

@@ -30,11 +30,10 @@ static int teardown(void **state)
  * parsed stdout (NULL when it is not one JSON object). */
 static int run_json(const char *args, const char *evidence, json_t **out)
 {
-    char *o = tu_asprintf("%s/out.json", dir);
-    int st = tu_system("'%s' verify %s --json '%s' > '%s' 2>/dev/null", tu_cachet_exe(), args,
-                       evidence, o);
+    char *o = NULL;
+    int st = tu_run_cachet(&o, NULL, "verify %s --json '%s'", args, evidence);
     json_error_t err;
-    *out = json_load_file(o, JSON_REJECT_DUPLICATES, &err);
+    *out = json_loads(o, JSON_REJECT_DUPLICATES, &err);
     free(o);
     return st;
 }

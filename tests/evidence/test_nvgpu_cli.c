@@ -40,6 +40,7 @@ static char *paths(const char *const *rels)
             free(s);
             print_message("# SKIP vector %s not found\n", rels[i]);
             skip();
+            return NULL; /* not reached: skip() leaves the test */
         }
         char *t = tu_asprintf("%s '%s'", s, p);
         free(s);
@@ -51,11 +52,10 @@ static char *paths(const char *const *rels)
 
 static int run_json(const char *args, const char *files, json_t **out)
 {
-    char *o = tu_asprintf("%s/out.json", dir);
-    int st = tu_system("'%s' verify %s --json %s > '%s' 2>/dev/null", tu_cachet_exe(), args,
-                       files, o);
+    char *o = NULL;
+    int st = tu_run_cachet(&o, NULL, "verify %s --json %s", args, files);
     json_error_t err;
-    *out = json_load_file(o, JSON_REJECT_DUPLICATES, &err);
+    *out = json_loads(o, JSON_REJECT_DUPLICATES, &err);
     free(o);
     return st;
 }
@@ -107,20 +107,15 @@ static void test_cli_fullrim(void **state)
     json_decref(j);
 
     /* The human report names the checks, the spec, the claims and the status. */
-    char *o = tu_asprintf("%s/out.txt", dir);
-    st = tu_system("'%s' verify --at 2024-01-15T00:00:00Z --nonce %s %s > '%s' 2>&1",
-                   tu_cachet_exe(), N545, files, o);
+    char *t = NULL;
+    st = tu_run_cachet(&t, NULL, "verify --at 2024-01-15T00:00:00Z --nonce %s %s 2>&1", N545,
+                       files);
     assert_int_equal(st, 0);
-    size_t len;
-    uint8_t *txt = tu_read_file(o, &len);
-    char *t = tu_asprintf("%.*s", (int)len, (const char *)txt);
     assert_non_null(strstr(t, "nvgpu.report.signature"));
     assert_non_null(strstr(t, "DSP0274"));
     assert_non_null(strstr(t, "measres"));
     assert_non_null(strstr(t, "status: warning"));
     free(t);
-    free(txt);
-    free(o);
     free(files);
 }
 

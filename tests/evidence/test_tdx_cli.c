@@ -27,16 +27,12 @@ static int teardown(void **state)
 /* Run `cachet verify --json ARGS`; rel paths are under the vectors dir. */
 static json_t *cli(const char *args, int *rc)
 {
-    char *out = tu_asprintf("%s/out.json", workdir);
-    *rc = tu_system("cd '%s' && '%s' verify --json %s > '%s' 2>/dev/null", tu_vectors_dir(),
-                    tu_cachet_exe(), args, out);
-    size_t len;
-    uint8_t *b = tu_read_file(out, &len);
+    char *out = NULL;
+    *rc = tu_run_cachet_in(tu_vectors_dir(), &out, NULL, "verify --json %s", args);
     json_error_t err;
-    json_t *j = json_loadb((const char *)b, len, 0, &err);
+    json_t *j = json_loads(out, 0, &err);
     if (!j)
-        fail_msg("not one JSON object: %s (%.200s)", err.text, (char *)b);
-    free(b);
+        fail_msg("not one JSON object: %s (%.200s)", err.text, out);
     free(out);
     return j;
 }

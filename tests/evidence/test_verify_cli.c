@@ -32,23 +32,11 @@ static int teardown(void **state)
     return 0;
 }
 
-static char *slurp(const char *path)
-{
-    size_t len;
-    uint8_t *b = tu_read_file(path, &len);
-    return (char *)b; /* NUL-terminated by cachet_file_read */
-}
-
 /* Run `cachet verify ARGS` (args are shell words, already quoted). */
 static cli_run cli(const char *args)
 {
     cli_run r;
-    char *o = tu_asprintf("%s/stdout", workdir), *e = tu_asprintf("%s/stderr", workdir);
-    r.rc = tu_system("'%s' verify %s >'%s' 2>'%s'", tu_cachet_exe(), args, o, e);
-    r.out = slurp(o);
-    r.err = slurp(e);
-    free(o);
-    free(e);
+    r.rc = tu_run_cachet(&r.out, &r.err, "verify %s", args);
     return r;
 }
 

@@ -27,19 +27,13 @@ static int teardown(void **state)
     return 0;
 }
 
-static int cachet(const char *args)
+/* `cachet ARGS` in dir; *err (when given) gets its stderr. */
+static int cachet_err(char **err, const char *args)
 {
-    return tu_system("cd '%s' && '%s' %s 2>err", dir, tu_cachet_exe(), args);
+    return tu_run_cachet_in(dir, NULL, err, "%s", args);
 }
 
-static char *slurp(const char *name)
-{
-    char *p = tu_asprintf("%s/%s", dir, name);
-    size_t len = 0;
-    char *s = (char *)tu_read_file(p, &len);
-    free(p);
-    return s;
-}
+static int cachet(const char *args) { return cachet_err(NULL, args); }
 
 static void test_issue_and_verify(void **state)
 {
@@ -52,20 +46,20 @@ static void test_issue_and_verify(void **state)
                                "\"any_workload\":true}]}' > p.json",
                                dir),
                      0);
-    assert_int_equal(cachet("token issue --key iss.pem --create-key --policy p.json "
-                            "--trust-anchor s.pem --nonce " NONCE " ev > t.jwt"),
+    char *err = NULL;
+    assert_int_equal(cachet_err(&err, "token issue --key iss.pem --create-key --policy p.json "
+                                      "--trust-anchor s.pem --nonce " NONCE " ev > t.jwt"),
                      0);
     char *ip = tu_asprintf("%s/iss.pem", dir);
     struct stat st;
     assert_int_equal(stat(ip, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
     free(ip);
-    char *err = slurp("err");
     assert_non_null(strstr(err, "policy admits"));
     free(err);
 
     assert_int_equal(cachet("token verify --key iss.pem t.jwt > claims.json"), 0);
-    char *claims = slurp("claims.json");
+    char *claims = tu_read_text("%s/claims.json", dir);
     json_error_t e;
     json_t *c = json_loads(claims, 0, &e);
     assert_non_null(c);

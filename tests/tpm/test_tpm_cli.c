@@ -31,11 +31,10 @@ static int teardown(void **state)
 /* `cachet verify ARGS --json EVIDENCE [MORE]`: exit status and stdout. */
 static int run_json(const char *args, const char *evidence, const char *more, json_t **out)
 {
-    char *o = tu_asprintf("%s/out.json", dir);
-    int st = tu_system("'%s' verify %s --json '%s' %s > '%s' 2>/dev/null", tu_cachet_exe(), args,
-                       evidence, more ? more : "", o);
+    char *o = NULL;
+    int st = tu_run_cachet(&o, NULL, "verify %s --json '%s' %s", args, evidence, more ? more : "");
     json_error_t err;
-    *out = json_load_file(o, JSON_REJECT_DUPLICATES, &err);
+    *out = json_loads(o, JSON_REJECT_DUPLICATES, &err);
     free(o);
     return st;
 }

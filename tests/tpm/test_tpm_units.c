@@ -260,8 +260,8 @@ static void test_azure_evidence_json(void **state)
         "{}",
         "{\"version\":3,\"tpm_quote\":{},\"hcl_report\":\"AA\"}",
         "{\"version\":1,\"hcl_report\":\"AA\"}",
-        "{\"version\":1,\"tpm_quote\":{\"signature\":\"00\",\"message\":\"00\",\"pcrs\":[]},"
-        "\"hcl_report\":\"AA\"}",
+        ("{\"version\":1,\"tpm_quote\":{\"signature\":\"00\",\"message\":\"00\",\"pcrs\":[]},"
+         "\"hcl_report\":\"AA\"}"),
         "{\"tpm_quote\":{\"signature\":[256],\"message\":[0],\"pcrs\":[]},\"hcl_report\":[0]}",
         "{\"version\":1,\"extra\":1}",
         "[1,2]",

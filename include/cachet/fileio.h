@@ -14,7 +14,13 @@ extern "C" {
 /* Read a whole regular file of at most max bytes into a malloc'd buffer
  * (NUL-terminated one byte past *len for convenience). */
 cachet_rc cachet_file_read(const char *path, size_t max, uint8_t **out, size_t *len);
-/* Write atomically: temp file in the same directory, fsync, rename. */
+/* CACHET_OK when path does not exist or is a regular file (or a link to
+ * one): something an atomic rename may replace.  A device, FIFO, socket or
+ * directory is refused, so that `--out /dev/null` run as root can never
+ * replace /dev/null with a file. */
+cachet_rc cachet_path_replaceable(const char *path);
+/* Write atomically: temp file in the same directory, fsync, rename.
+ * Refuses a path that cachet_path_replaceable() refuses. */
 cachet_rc cachet_file_write_atomic(const char *path, const void *buf, size_t len, unsigned mode);
 /* Full read/write loops over a descriptor, retrying on EINTR and short I/O. */
 cachet_rc cachet_fd_read_full(int fd, void *buf, size_t len);

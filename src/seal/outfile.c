@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cachet/encoding.h"
+#include "cachet/fileio.h"
 #include "seal/seal_int.h"
 
 static char *dir_of(const char *path)
@@ -46,6 +47,11 @@ static char *temp_name(const char *path)
 cachet_rc seal_outfile_create(seal_outfile *o, const char *path, mode_t mode)
 {
     *o = (seal_outfile){.fd = -1};
+    if (cachet_path_replaceable(path) != CACHET_OK) {
+        char why[320]; /* the detail buffer is about to be rewritten */
+        snprintf(why, sizeof why, "%s", cachet_err_detail());
+        return seal_err(IO, "%s", why);
+    }
     o->path = strdup(path);
     char *dir = dir_of(path);
     if (!o->path || !dir) {

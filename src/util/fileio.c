@@ -118,8 +118,22 @@ out:
     return rc;
 }
 
+cachet_rc cachet_path_replaceable(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return errno == ENOENT ? CACHET_OK : cachet_err(IOERR, "%s: %s", path, strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return cachet_err(IOERR, "%s exists and is not a regular file: outputs are written to a "
+                                 "new file and renamed into place, which would replace it", path);
+    return CACHET_OK;
+}
+
 cachet_rc cachet_file_write_atomic(const char *path, const void *buf, size_t len, unsigned mode)
 {
+    cachet_rc prc = cachet_path_replaceable(path);
+    if (prc != CACHET_OK)
+        return prc;
     char *tmp = NULL;
     if (asprintf(&tmp, "%s.tmp-XXXXXX", path) < 0)
         return CACHET_RC(CACHET_SUB_UTIL, CACHET_E_NOMEM);

@@ -71,6 +71,22 @@ static void roundtrip(fixture *f, size_t len, unsigned threads)
     free(data);
 }
 
+/* Unsealing onto a device path must not replace the device (root renames
+ * onto anything): /dev/null stays a character device. */
+static void test_refuses_device_output(void **state)
+{
+    fixture *f = *state;
+    uint8_t *data = st_pattern(100, 7);
+    char *sealed = st_seal_buffer(f->dir, "plain", data, 100, f->key, ST_CHUNK, 1, NULL);
+    assert_seal_rc(cachet_seal_unseal_file(sealed, "/dev/null", f->key, NULL, NULL, NULL), IO);
+    assert_non_null(strstr(cachet_err_detail(), "not a regular file"));
+    struct stat st;
+    assert_int_equal(stat("/dev/null", &st), 0);
+    assert_true(S_ISCHR(st.st_mode));
+    free(sealed);
+    free(data);
+}
+
 static void test_empty(void **state) { roundtrip(*state, 0, 1); }
 static void test_one_byte(void **state) { roundtrip(*state, 1, 1); }
 static void test_chunk_minus_one(void **state) { roundtrip(*state, ST_CHUNK - 1, 1); }
@@ -290,6 +306,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_empty, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refuses_device_output, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_byte, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chunk_minus_one, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exact_chunk, setup, teardown),

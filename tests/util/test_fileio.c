@@ -38,10 +38,24 @@ static void test_read_write_atomic(void **state)
     free(dir);
 }
 
+/* Run as root, a rename onto /dev/null would replace the device with a file. */
+static void test_never_replaces_a_device(void **state)
+{
+    (void)state;
+    assert_int_equal(cachet_rc_code(cachet_file_write_atomic("/dev/null", "x", 1, 0600)), CACHET_E_IO);
+    assert_non_null(strstr(cachet_err_detail(), "not a regular file"));
+    struct stat st;
+    assert_int_equal(stat("/dev/null", &st), 0);
+    assert_true(S_ISCHR(st.st_mode));
+    assert_int_equal(cachet_rc_code(cachet_path_replaceable("/tmp")), CACHET_E_IO);
+    assert_int_equal(cachet_path_replaceable("/nonexistent-cachet-path"), CACHET_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_read_write_atomic),
+        cmocka_unit_test(test_never_replaces_a_device),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

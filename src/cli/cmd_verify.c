@@ -1,7 +1,8 @@
 /* cachet verify: check attestation evidence (verify-contract.md).
  *
  *   cachet verify [--tee NAME] [--at TIME] [--nonce HEX] [--policy FILE]
- *                 [--trust-anchor FILE]... [--json] EVIDENCE [ENDORSEMENT...]
+ *                 [--trust-anchor FILE]... [--online [--cache-dir DIR]] [--json]
+ *                 EVIDENCE [ENDORSEMENT...]
  *
  * Exit: 0 affirming or warning, 1 contraindicated, 2 usage error or
  * unreadable input.  A thin wrapper over cachet/evidence.h. */
@@ -10,14 +11,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "cachet/appraisal.h"
 #include "cachet/clock.h"
+#include "cachet/collateral.h"
 #include "cachet/encoding.h"
 #include "cachet/evidence.h"
 #include "cachet/fileio.h"
 #include "cli/cli.h"
+#include "evidence/snp/kds.h"
 
 #define CMD "verify"
 #define MAX_NONCE 1024 /* bytes; families say how much of it they carry */
@@ -29,7 +33,8 @@ static void usage(FILE *out)
     const cachet_evidence_ops *const *fam = cachet_evidence_families(&n);
     fprintf(out,
             "usage: cachet verify [--tee NAME] [--at TIME] [--nonce HEX] [--policy FILE]\n"
-            "                     [--trust-anchor FILE]... [--json] EVIDENCE [ENDORSEMENT...]\n\n"
+            "                     [--trust-anchor FILE]... [--online [--cache-dir DIR]] [--json]\n"
+            "                     EVIDENCE [ENDORSEMENT...]\n\n"
             "Verify attestation evidence and print each check, the claims and the status.\n\n"
             "  EVIDENCE             the evidence in its native form (e.g. a raw SNP report)\n"
             "  ENDORSEMENT          certificates, CRLs, collateral JSON, RIM XML: files or\n"
@@ -42,6 +47,16 @@ static void usage(FILE *out)
             "  --trust-anchor FILE  an extra trust anchor: a certificate (PEM or DER), or a\n"
             "                       PEM public or private key (the sample key); never\n"
             "                       replaces the built-in vendor roots\n"
+            "  --online             SNP: fetch the VCEK (by CHIP_ID and REPORTED_TCB), the\n"
+            "                       VCEK/VLEK cert_chain and the CRL from AMD KDS over HTTPS\n"
+            "                       before verifying (they are verified like any other\n"
+            "                       endorsement); if that fails, the reason is printed and\n"
+            "                       verification goes on with what was given. Without\n"
+            "                       --online nothing is fetched\n"
+            "  --cache-dir DIR      KDS cache for --online (default: $XDG_CACHE_HOME/cachet/kds\n"
+            "                       or ~/.cache/cachet/kds); re-verified on every read\n"
+            "                       (CACHET_KDS_URL replaces https://kdsintf.amd.com: a\n"
+            "                       mirror over https, or plain http to loopback for tests)\n"
             "  --json               print exactly one JSON object\n\n"
             "exit status: 0 affirming or warning (and admitted, with --policy),\n"
             "1 contraindicated or denied by the policy, 2 usage error or unreadable input\n"
@@ -62,12 +77,15 @@ typedef struct verify_args {
     const char **anchors;
     size_t n_anchors;
     bool json;
+    bool online;
+    const char *cache_dir;
     const char *evidence;
     char **endorsements;
     size_t n_endorsements;
 } verify_args;
 
-enum { OPT_TEE = 256, OPT_AT, OPT_NONCE, OPT_POLICY, OPT_TRUST_ANCHOR, OPT_JSON };
+enum { OPT_TEE = 256, OPT_AT, OPT_NONCE, OPT_POLICY, OPT_TRUST_ANCHOR, OPT_JSON, OPT_ONLINE,
+       OPT_CACHE_DIR };
 
 static int parse_args(int argc, char **argv, verify_args *a)
 {
@@ -78,6 +96,8 @@ static int parse_args(int argc, char **argv, verify_args *a)
         { "policy", required_argument, NULL, OPT_POLICY },
         { "trust-anchor", required_argument, NULL, OPT_TRUST_ANCHOR },
         { "json", no_argument, NULL, OPT_JSON },
+        { "online", no_argument, NULL, OPT_ONLINE },
+        { "cache-dir", required_argument, NULL, OPT_CACHE_DIR },
         { NULL, 0, NULL, 0 },
     };
     a->anchors = calloc((size_t)argc, sizeof *a->anchors);
@@ -94,10 +114,14 @@ static int parse_args(int argc, char **argv, verify_args *a)
         case OPT_POLICY: a->policy = optarg; break;
         case OPT_TRUST_ANCHOR: a->anchors[a->n_anchors++] = optarg; break;
         case OPT_JSON: a->json = true; break;
+        case OPT_ONLINE: a->online = true; break;
+        case OPT_CACHE_DIR: a->cache_dir = optarg; break;
         case ':': return cli_usage_error(CMD, "%s needs a value", argv[optind - 1]);
         default: return cli_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
         }
     }
+    if (a->cache_dir && !a->online)
+        return cli_usage_error(CMD, "--cache-dir is only meaningful with --online");
     if (optind >= argc)
         return cli_usage_error(CMD, "no EVIDENCE file given");
     a->evidence = argv[optind];
@@ -168,6 +192,119 @@ static int load_anchors(const verify_args *a, cachet_x509 ***out, size_t *n, cac
     return CLI_EXIT_OK;
 }
 
+/* ---- --online: AMD KDS collateral (docs/evidence/snp.md, "AMD KDS") ------------- */
+
+/* CACHET_KDS_URL replaces the KDS host (https://kdsintf.amd.com) in every
+ * request: a mirror over https, or, as a test hook only, plain http to a
+ * loopback address.  The cache stays keyed by the canonical KDS URL. */
+#define KDS_URL_ENV "CACHET_KDS_URL"
+
+typedef struct online_get {
+    cachet_http_opts http;
+    const char *base; /* NULL: the real KDS */
+} online_get;
+
+static cachet_rc online_http_get(void *arg, const char *url, uint8_t **body, size_t *len,
+                                 int *status, int64_t *retry_after)
+{
+    const online_get *g = arg;
+    size_t hl = strlen(SNP_KDS_HOST);
+    if (!g->base || strncmp(url, SNP_KDS_HOST, hl) != 0)
+        return cachet_http_get((void *)&g->http, url, body, len, status, retry_after);
+    char *u = NULL;
+    if (asprintf(&u, "%s%s", g->base, url + hl) < 0)
+        return cachet_err(CACHET_RC(CACHET_SUB_CLI, CACHET_E_NOMEM), "out of memory");
+    cachet_rc rc = cachet_http_get((void *)&g->http, u, body, len, status, retry_after);
+    free(u);
+    return rc;
+}
+
+/* --cache-dir, else $XDG_CACHE_HOME/cachet/kds, else ~/.cache/cachet/kds; the
+ * parents are created (0700) so that the cache can be written. */
+static char *kds_cache_dir(const char *given)
+{
+    char *d = NULL;
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    int n = 0;
+    if (given)
+        d = strdup(given);
+    else if (xdg && xdg[0] == '/')
+        n = asprintf(&d, "%s/cachet/kds", xdg);
+    else if (home && home[0])
+        n = asprintf(&d, "%s/.cache/cachet/kds", home);
+    if (n < 0 || !d)
+        return NULL;
+    for (char *p = d + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        (void)mkdir(d, 0700); /* best effort: a cache that cannot be written is only slower */
+        *p = '/';
+    }
+    (void)mkdir(d, 0700);
+    return d;
+}
+
+static bool is_snp(const char *tee, const uint8_t *ev, size_t len)
+{
+    const cachet_evidence_ops *f = tee ? cachet_evidence_find(tee) : cachet_evidence_detect(ev, len);
+    return f && strcmp(f->name, "snp") == 0;
+}
+
+/* Fetch (or read from the cache) what the SNP report needs into e.  Prints
+ * what it got, or why not, on stderr; *why is set (malloc'd) when the
+ * collateral could not be had, *crl_why when only the CRL could not. */
+static void online_collect(const verify_args *a, const uint8_t *ev, size_t len, int64_t now,
+                           cachet_endorsements *e, char **why, char **crl_why)
+{
+    *why = NULL;
+    *crl_why = NULL;
+    if (!is_snp(a->tee, ev, len)) {
+        fprintf(stderr, "cachet verify: --online: only SNP collateral (AMD KDS) is fetched; "
+                        "nothing fetched for this evidence\n");
+        return;
+    }
+    online_get g = { .http = { .timeout_s = CACHET_HTTP_DEFAULT_TIMEOUT,
+                               .max_body = SNP_KDS_MAX_BODY } };
+    const char *base = getenv(KDS_URL_ENV);
+    if (base && base[0]) {
+        g.base = base;
+        g.http.allow_loopback_http = true; /* still refused unless the host is loopback */
+    }
+    char *dir = kds_cache_dir(a->cache_dir);
+    if (!dir)
+        fprintf(stderr, "cachet verify: --online: no cache directory (set --cache-dir or HOME); "
+                        "fetching without a cache\n");
+    snp_kds_opts o = { .cache_dir = dir, .get = online_http_get, .get_arg = &g, .now = now };
+    size_t before = cachet_endorsements_count(e);
+    cachet_rc crl_rc = CACHET_OK;
+    cachet_rc rc = snp_kds_collect(&o, ev, len, SNP_PRODUCT_UNKNOWN, e, &crl_rc);
+    for (size_t i = before; i < cachet_endorsements_count(e); i++) {
+        const cachet_endorsement *en = cachet_endorsements_get(e, i);
+        fprintf(stderr, "cachet verify: --online: got %s (%s, %zu bytes)\n", en->name,
+                cachet_endorsement_kind_str(en->kind), en->len);
+    }
+    if (rc != CACHET_OK) {
+        *why = strdup(cachet_err_detail());
+        fprintf(stderr, "cachet verify: --online: AMD KDS collateral not fetched: %s; "
+                        "verifying with what was given\n", cachet_err_detail());
+    } else if (crl_rc != CACHET_OK) {
+        *crl_why = strdup(cachet_err_detail());
+        fprintf(stderr, "cachet verify: --online: AMD KDS CRL not fetched: %s\n",
+                cachet_err_detail());
+    }
+    free(dir);
+}
+
+static void note(json_t *arr, const char *what, const char *why)
+{
+    char *m = NULL;
+    if (arr && asprintf(&m, "%s: %s", what, why ? why : "unknown reason") >= 0) {
+        json_array_append_new(arr, json_string(m));
+        free(m);
+    }
+}
+
 static int run(int argc, char **argv)
 {
     verify_args a;
@@ -188,6 +325,7 @@ static int run(int argc, char **argv)
     cachet_verify_result *res = NULL;
     cachet_policy *policy = NULL;
     cachet_appraisal *appraisal = NULL;
+    char *online_why = NULL, *crl_why = NULL;
     if (!keys) {
         rc = cli_usage_error(CMD, "out of memory");
         goto out;
@@ -245,6 +383,8 @@ static int run(int argc, char **argv)
             goto out;
         }
     }
+    if (a.online)
+        online_collect(&a, evidence, ev_len, req.time, endorse, &online_why, &crl_why);
     req.endorsements = endorse;
     if ((rc = load_anchors(&a, &anchors, &n_anchors, keys, &n_keys)) != CLI_EXIT_OK)
         goto out;
@@ -268,6 +408,10 @@ static int run(int argc, char **argv)
         rc = CLI_EXIT_USAGE;
         goto out;
     }
+    if (online_why)
+        note(res->errors, "--online: AMD KDS collateral not fetched", online_why);
+    if (crl_why)
+        note(res->warnings, "--online: AMD KDS CRL not fetched", crl_why);
     if (res->auto_detected)
         fprintf(stderr, "cachet verify: recognised %s as %s (%s); use --tee to choose\n",
                 a.evidence, res->tee, res->tee_description);
@@ -316,6 +460,8 @@ out:
     cachet_endorsements_free(endorse);
     free(evidence);
     free(a.anchors);
+    free(online_why);
+    free(crl_why);
     return rc;
 }
 

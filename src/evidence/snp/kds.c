@@ -177,9 +177,11 @@ cachet_rc snp_kds_get(const snp_kds_opts *o, const char *url, cachet_endorsement
     int64_t retry_after = 0;
     cachet_rc rc = o->get(o->get_arg, url, &b, &n, &status, &retry_after);
     if (rc != CACHET_OK) {
+        char why[512]; /* the detail is the buffer cachet_err() writes: copy it first */
+        snprintf(why, sizeof why, "%s", cachet_err_detail());
         free(b);
         free(path);
-        return cachet_err(KDS_ERR(CACHET_E_IO), "kds: GET %s failed: %s", url, cachet_err_detail());
+        return cachet_err(KDS_ERR(CACHET_E_IO), "kds: GET %s failed: %s", url, why);
     }
     if (status == 429 || status == 503) {
         write_not_before(o->cache_dir,

@@ -1,0 +1,161 @@
+/* HTTPS GET for collateral (libcurl): see cachet/collateral.h. */
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cachet/collateral.h"
+
+#define HTTP_ERR(code) CACHET_RC(CACHET_SUB_COLLATERAL, code)
+#define URL_MAX 2048
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc = CURLE_FAILED_INIT;
+static void curl_init_once(void)
+{
+    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/* 127.0.0.0/8, ::1 or "localhost", as the URL parser reads the host. */
+static bool loopback_host(const char *host)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (strcasecmp(host, "localhost") == 0)
+        return true;
+    if (inet_pton(AF_INET, host, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    size_t n = strlen(host);
+    if (n > 2 && host[0] == '[' && host[n - 1] == ']' && n < 64) {
+        char b[64];
+        memcpy(b, host + 1, n - 2);
+        b[n - 2] = 0;
+        return inet_pton(AF_INET6, b, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+    }
+    return false;
+}
+
+/* https, or http to loopback when allowed; anything else is refused before
+ * a socket is opened. */
+static cachet_rc check_url(const char *url, bool allow_loopback_http, bool *plain)
+{
+    CURLU *u = curl_url();
+    char *scheme = NULL, *host = NULL;
+    cachet_rc rc = CACHET_OK;
+    *plain = false;
+    if (!u)
+        return cachet_err(HTTP_ERR(CACHET_E_NOMEM), "http: out of memory");
+    if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+        rc = cachet_err(HTTP_ERR(CACHET_E_INVALID_ARG), "http: '%s' is not a URL", url);
+    } else if (strcasecmp(scheme, "https") == 0) {
+        rc = CACHET_OK;
+    } else if (strcasecmp(scheme, "http") == 0 && allow_loopback_http && loopback_host(host)) {
+        *plain = true;
+    } else {
+        rc = cachet_err(HTTP_ERR(CACHET_E_POLICY), "http: refusing %s://%s: only https is allowed",
+                        scheme, host);
+    }
+    curl_free(scheme);
+    curl_free(host);
+    curl_url_cleanup(u);
+    return rc;
+}
+
+typedef struct body_buf {
+    uint8_t *p;
+    size_t n;
+    size_t max;
+    bool over;
+    bool nomem;
+} body_buf;
+
+static size_t on_body(char *data, size_t sz, size_t nm, void *arg)
+{
+    body_buf *b = arg;
+    size_t n = sz * nm;
+    if (b->over || n > b->max - b->n) {
+        b->over = true;
+        return 0; /* aborts the transfer (CURLE_WRITE_ERROR) */
+    }
+    uint8_t *np = realloc(b->p, b->n + n + 1);
+    if (!np) {
+        b->nomem = true;
+        return 0;
+    }
+    b->p = np;
+    memcpy(b->p + b->n, data, n);
+    b->n += n;
+    return n;
+}
+
+cachet_rc cachet_http_get(void *arg, const char *url, uint8_t **body, size_t *len, int *status,
+                          int64_t *retry_after)
+{
+    const cachet_http_opts *o = arg;
+    if (!url || !body || !len || !status || !retry_after || strlen(url) > URL_MAX)
+        return cachet_err(HTTP_ERR(CACHET_E_INVALID_ARG), "http: bad arguments");
+    *body = NULL;
+    *len = 0;
+    *status = 0;
+    *retry_after = 0;
+    bool plain = false;
+    cachet_rc rc = check_url(url, o && o->allow_loopback_http, &plain);
+    if (rc != CACHET_OK)
+        return rc;
+    pthread_once(&curl_once, curl_init_once);
+    if (curl_init_rc != CURLE_OK)
+        return cachet_err(HTTP_ERR(CACHET_E_STATE), "http: libcurl did not initialise");
+    CURL *h = curl_easy_init();
+    if (!h)
+        return cachet_err(HTTP_ERR(CACHET_E_NOMEM), "http: out of memory");
+
+    long timeout = o && o->timeout_s > 0 ? o->timeout_s : CACHET_HTTP_DEFAULT_TIMEOUT;
+    body_buf b = { .max = o && o->max_body ? o->max_body : CACHET_HTTP_DEFAULT_MAX_BODY };
+    char errbuf[CURL_ERROR_SIZE] = "";
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, timeout);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, timeout);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, plain ? "http" : "https");
+    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)b.max);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "cachet");
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    if (o && o->ca_file)
+        curl_easy_setopt(h, CURLOPT_CAINFO, o->ca_file);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+
+    CURLcode cr = curl_easy_perform(h);
+    if (cr != CURLE_OK || b.over || b.nomem) {
+        if (b.over || cr == CURLE_FILESIZE_EXCEEDED)
+            rc = cachet_err(HTTP_ERR(CACHET_E_LIMIT), "http: response over %zu bytes", b.max);
+        else if (b.nomem)
+            rc = cachet_err(HTTP_ERR(CACHET_E_NOMEM), "http: out of memory");
+        else
+            rc = cachet_err(HTTP_ERR(CACHET_E_IO), "http: %s", /* the caller names the URL */
+                            errbuf[0] ? errbuf : curl_easy_strerror(cr));
+        free(b.p);
+        curl_easy_cleanup(h);
+        return rc;
+    }
+    long code = 0;
+    curl_off_t ra = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+    if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
+        *retry_after = (int64_t)ra;
+    curl_easy_cleanup(h);
+    *status = (int)code;
+    *body = b.p;
+    *len = b.n;
+    return CACHET_OK;
+}

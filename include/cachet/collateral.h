@@ -1,6 +1,7 @@
 /* Fetching collateral over HTTPS (libcurl): the real transport behind the
  * injected HTTP interface of the collateral fetchers (AMD KDS:
- * src/evidence/snp/kds.h, whose snp_kds_get_fn this matches).
+ * src/evidence/snp/kds.h, whose snp_kds_get_fn this matches; Intel PCS:
+ * src/evidence/tdx/pcs.h, whose tdx_pcs_get_fn cachet_http_get_hdr matches).
  *
  * HTTPS only, with the peer's certificate and host name verified against
  * the system trust store (or ca_file); no redirects are followed; a total
@@ -36,5 +37,14 @@ typedef struct cachet_http_opts {
  * over the cap) is an error with the reason in cachet_err_detail(). */
 cachet_rc cachet_http_get(void *arg, const char *url, uint8_t **body, size_t *len, int *status,
                           int64_t *retry_after);
+
+/* cachet_http_get that also keeps one response header: the value (trimmed,
+ * NUL-terminated, malloc'd; NULL when absent) of the first of hdr_names (a
+ * NULL-terminated list, matched case-insensitively) that the response
+ * carries, e.g. Intel PCS's URL-encoded issuer chains.  hdr_names NULL:
+ * exactly cachet_http_get.  A header value over 64 KiB is an error. */
+cachet_rc cachet_http_get_hdr(void *arg, const char *url, const char *const *hdr_names,
+                              char **hdr_value, uint8_t **body, size_t *len, int *status,
+                              int64_t *retry_after);
 
 #endif

@@ -22,6 +22,7 @@
 #include "cachet/fileio.h"
 #include "cli/cli.h"
 #include "evidence/snp/kds.h"
+#include "evidence/tdx/pcs.h"
 
 #define CMD "verify"
 #define MAX_NONCE 1024 /* bytes; families say how much of it they carry */
@@ -48,14 +49,17 @@ static void usage(FILE *out)
             "                       PEM public or private key (the sample key); never\n"
             "                       replaces the built-in vendor roots\n"
             "  --online             SNP: fetch the VCEK (by CHIP_ID and REPORTED_TCB), the\n"
-            "                       VCEK/VLEK cert_chain and the CRL from AMD KDS over HTTPS\n"
-            "                       before verifying (they are verified like any other\n"
-            "                       endorsement); if that fails, the reason is printed and\n"
-            "                       verification goes on with what was given. Without\n"
+            "                       VCEK/VLEK cert_chain and the CRL from AMD KDS; TDX/SGX:\n"
+            "                       fetch what the endorsements lack (TCB info for the PCK's\n"
+            "                       FMSPC, QE identity, PCK and root CA CRLs) from Intel PCS;\n"
+            "                       over HTTPS, before verifying (they are verified like any\n"
+            "                       other endorsement); if that fails, the reason is printed\n"
+            "                       and verification goes on with what was given. Without\n"
             "                       --online nothing is fetched\n"
-            "  --cache-dir DIR      KDS cache for --online (default: $XDG_CACHE_HOME/cachet/kds\n"
-            "                       or ~/.cache/cachet/kds); re-verified on every read\n"
-            "                       (CACHET_KDS_URL replaces https://kdsintf.amd.com: a\n"
+            "  --cache-dir DIR      cache for --online (default: $XDG_CACHE_HOME/cachet/kds or\n"
+            "                       .../cachet/pcs, else under ~/.cache); re-verified on every\n"
+            "                       read (CACHET_KDS_URL replaces https://kdsintf.amd.com,\n"
+            "                       CACHET_PCS_URL the Intel PCS and certificate hosts: a\n"
             "                       mirror over https, or plain http to loopback for tests)\n"
             "  --json               print exactly one JSON object\n\n"
             "exit status: 0 affirming or warning (and admitted, with --policy),\n"
@@ -221,7 +225,7 @@ static cachet_rc online_http_get(void *arg, const char *url, uint8_t **body, siz
 
 /* --cache-dir, else $XDG_CACHE_HOME/cachet/kds, else ~/.cache/cachet/kds; the
  * parents are created (0700) so that the cache can be written. */
-static char *kds_cache_dir(const char *given)
+static char *online_cache_dir(const char *given, const char *leaf)
 {
     char *d = NULL;
     const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
@@ -229,9 +233,9 @@ static char *kds_cache_dir(const char *given)
     if (given)
         d = strdup(given);
     else if (xdg && xdg[0] == '/')
-        n = asprintf(&d, "%s/cachet/kds", xdg);
+        n = asprintf(&d, "%s/cachet/%s", xdg, leaf);
     else if (home && home[0])
-        n = asprintf(&d, "%s/.cache/cachet/kds", home);
+        n = asprintf(&d, "%s/.cache/cachet/%s", home, leaf);
     if (n < 0 || !d)
         return NULL;
     for (char *p = d + 1; *p; p++) {
@@ -245,23 +249,91 @@ static char *kds_cache_dir(const char *given)
     return d;
 }
 
-static bool is_snp(const char *tee, const uint8_t *ev, size_t len)
+static const char *family_of(const char *tee, const uint8_t *ev, size_t len)
 {
     const cachet_evidence_ops *f = tee ? cachet_evidence_find(tee) : cachet_evidence_detect(ev, len);
-    return f && strcmp(f->name, "snp") == 0;
+    return f ? f->name : "";
+}
+
+/* CACHET_PCS_URL replaces the Intel PCS host (https://api.trustedservices.intel.com)
+ * and the certificate host of the root CA CRL, as CACHET_KDS_URL does for
+ * KDS; the cache stays keyed by the canonical URL. */
+#define PCS_URL_ENV "CACHET_PCS_URL"
+
+static cachet_rc online_pcs_get(void *arg, const char *url, const char *const *hdr_names,
+                                char **hdr, uint8_t **body, size_t *len, int *status,
+                                int64_t *retry_after)
+{
+    const online_get *g = arg;
+    static const char *const hosts[] = { TDX_PCS_HOST, TDX_PCS_CERTS_HOST };
+    for (size_t i = 0; g->base && i < sizeof hosts / sizeof hosts[0]; i++) {
+        size_t hl = strlen(hosts[i]);
+        if (strncmp(url, hosts[i], hl) != 0 || (url[hl] != '/' && url[hl] != 0))
+            continue;
+        char *u = NULL;
+        if (asprintf(&u, "%s%s", g->base, url + hl) < 0)
+            return cachet_err(CACHET_RC(CACHET_SUB_CLI, CACHET_E_NOMEM), "out of memory");
+        cachet_rc rc = cachet_http_get_hdr((void *)&g->http, u, hdr_names, hdr, body, len, status,
+                                           retry_after);
+        free(u);
+        return rc;
+    }
+    return cachet_http_get_hdr((void *)&g->http, url, hdr_names, hdr, body, len, status,
+                               retry_after);
+}
+
+/* TDX/SGX: what the endorsements lack, from Intel PCS (or the cache). */
+static void online_collect_pcs(const verify_args *a, const uint8_t *ev, size_t len, int64_t now,
+                               cachet_endorsements *e, char **why)
+{
+    online_get g = { .http = { .timeout_s = CACHET_HTTP_DEFAULT_TIMEOUT,
+                               .max_body = TDX_PCS_MAX_BODY } };
+    const char *base = getenv(PCS_URL_ENV);
+    if (base && base[0]) {
+        g.base = base;
+        g.http.allow_loopback_http = true; /* still refused unless the host is loopback */
+    }
+    char *dir = online_cache_dir(a->cache_dir, "pcs");
+    if (!dir)
+        fprintf(stderr, "cachet verify: --online: no cache directory (set --cache-dir or HOME); "
+                        "fetching without a cache\n");
+    tdx_pcs_opts o = { .cache_dir = dir, .get = online_pcs_get, .get_arg = &g, .now = now };
+    size_t before = cachet_endorsements_count(e), added = 0;
+    cachet_rc rc = tdx_pcs_collect(&o, ev, len, e, &added);
+    for (size_t i = before; i < cachet_endorsements_count(e); i++) {
+        const cachet_endorsement *en = cachet_endorsements_get(e, i);
+        fprintf(stderr, "cachet verify: --online: got %s (%s, %zu bytes)\n", en->name,
+                cachet_endorsement_kind_str(en->kind), en->len);
+    }
+    if (rc != CACHET_OK) {
+        *why = strdup(cachet_err_detail());
+        fprintf(stderr, "cachet verify: --online: Intel PCS collateral not fetched: %s; "
+                        "verifying with what was given\n", cachet_err_detail());
+    } else if (added == 0) {
+        fprintf(stderr, "cachet verify: --online: the endorsements already hold the Intel "
+                        "collateral; nothing fetched\n");
+    }
+    free(dir);
 }
 
 /* Fetch (or read from the cache) what the SNP report needs into e.  Prints
  * what it got, or why not, on stderr; *why is set (malloc'd) when the
  * collateral could not be had, *crl_why when only the CRL could not. */
 static void online_collect(const verify_args *a, const uint8_t *ev, size_t len, int64_t now,
-                           cachet_endorsements *e, char **why, char **crl_why)
+                           cachet_endorsements *e, char **why, char **crl_why, const char **what)
 {
     *why = NULL;
     *crl_why = NULL;
-    if (!is_snp(a->tee, ev, len)) {
-        fprintf(stderr, "cachet verify: --online: only SNP collateral (AMD KDS) is fetched; "
-                        "nothing fetched for this evidence\n");
+    *what = "AMD KDS";
+    const char *fam = family_of(a->tee, ev, len);
+    if (strcmp(fam, "tdx") == 0 || strcmp(fam, "sgx") == 0) {
+        *what = "Intel PCS";
+        online_collect_pcs(a, ev, len, now, e, why);
+        return;
+    }
+    if (strcmp(fam, "snp") != 0) {
+        fprintf(stderr, "cachet verify: --online: only SNP (AMD KDS) and TDX/SGX (Intel PCS) "
+                        "collateral is fetched; nothing fetched for this evidence\n");
         return;
     }
     online_get g = { .http = { .timeout_s = CACHET_HTTP_DEFAULT_TIMEOUT,
@@ -271,7 +343,7 @@ static void online_collect(const verify_args *a, const uint8_t *ev, size_t len, 
         g.base = base;
         g.http.allow_loopback_http = true; /* still refused unless the host is loopback */
     }
-    char *dir = kds_cache_dir(a->cache_dir);
+    char *dir = online_cache_dir(a->cache_dir, "kds");
     if (!dir)
         fprintf(stderr, "cachet verify: --online: no cache directory (set --cache-dir or HOME); "
                         "fetching without a cache\n");
@@ -326,6 +398,7 @@ static int run(int argc, char **argv)
     cachet_policy *policy = NULL;
     cachet_appraisal *appraisal = NULL;
     char *online_why = NULL, *crl_why = NULL;
+    const char *online_what = "AMD KDS";
     if (!keys) {
         rc = cli_usage_error(CMD, "out of memory");
         goto out;
@@ -384,7 +457,8 @@ static int run(int argc, char **argv)
         }
     }
     if (a.online)
-        online_collect(&a, evidence, ev_len, req.time, endorse, &online_why, &crl_why);
+        online_collect(&a, evidence, ev_len, req.time, endorse, &online_why, &crl_why,
+                       &online_what);
     req.endorsements = endorse;
     if ((rc = load_anchors(&a, &anchors, &n_anchors, keys, &n_keys)) != CLI_EXIT_OK)
         goto out;
@@ -408,8 +482,13 @@ static int run(int argc, char **argv)
         rc = CLI_EXIT_USAGE;
         goto out;
     }
-    if (online_why)
-        note(res->errors, "--online: AMD KDS collateral not fetched", online_why);
+    if (online_why) {
+        char *what = NULL;
+        if (asprintf(&what, "--online: %s collateral not fetched", online_what) >= 0) {
+            note(res->errors, what, online_why);
+            free(what);
+        }
+    }
     if (crl_why)
         note(res->warnings, "--online: AMD KDS CRL not fetched", crl_why);
     if (res->auto_detected)

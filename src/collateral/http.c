@@ -39,6 +39,59 @@ static bool loopback_host(const char *host)
 
 /* https, or http to loopback when allowed; anything else is refused before
  * a socket is opened. */
+typedef struct hdr_buf {
+    const char *const *names; /* NULL-terminated; the first one present is kept */
+    char *value;
+    size_t rank;              /* index in names of what value holds */
+    bool over;
+    bool nomem;
+} hdr_buf;
+
+#define HDR_MAX ((size_t)64 << 10)
+
+/* One header line at a time ("Name: value\r\n"); a later response (after a
+ * 1xx) replaces what an earlier one set. */
+static size_t on_header(char *data, size_t sz, size_t nm, void *arg)
+{
+    hdr_buf *h = arg;
+    size_t n = sz * nm;
+    if (n >= 5 && strncmp(data, "HTTP/", 5) == 0) { /* a new response begins */
+        free(h->value);
+        h->value = NULL;
+        h->over = false;
+        return n;
+    }
+    for (size_t i = 0; h->names[i]; i++) {
+        size_t k = strlen(h->names[i]);
+        if (n <= k || data[k] != ':' || strncasecmp(data, h->names[i], k) != 0)
+            continue;
+        if (h->value && h->rank <= i)
+            break;
+        const char *v = data + k + 1, *end = data + n;
+        while (v < end && (*v == ' ' || *v == '\t'))
+            v++;
+        while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' ||
+                           end[-1] == '\t'))
+            end--;
+        if ((size_t)(end - v) > HDR_MAX) {
+            h->over = true;
+            return 0;
+        }
+        char *c = malloc((size_t)(end - v) + 1);
+        if (!c) {
+            h->nomem = true;
+            return 0;
+        }
+        memcpy(c, v, (size_t)(end - v));
+        c[end - v] = 0;
+        free(h->value);
+        h->value = c;
+        h->rank = i;
+        break;
+    }
+    return n;
+}
+
 static cachet_rc check_url(const char *url, bool allow_loopback_http, bool *plain)
 {
     CURLU *u = curl_url();
@@ -95,9 +148,19 @@ static size_t on_body(char *data, size_t sz, size_t nm, void *arg)
 cachet_rc cachet_http_get(void *arg, const char *url, uint8_t **body, size_t *len, int *status,
                           int64_t *retry_after)
 {
+    return cachet_http_get_hdr(arg, url, NULL, NULL, body, len, status, retry_after);
+}
+
+cachet_rc cachet_http_get_hdr(void *arg, const char *url, const char *const *hdr_names,
+                              char **hdr_value, uint8_t **body, size_t *len, int *status,
+                              int64_t *retry_after)
+{
     const cachet_http_opts *o = arg;
-    if (!url || !body || !len || !status || !retry_after || strlen(url) > URL_MAX)
+    if (!url || !body || !len || !status || !retry_after || strlen(url) > URL_MAX ||
+        (hdr_names && !hdr_value))
         return cachet_err(HTTP_ERR(CACHET_E_INVALID_ARG), "http: bad arguments");
+    if (hdr_value)
+        *hdr_value = NULL;
     *body = NULL;
     *len = 0;
     *status = 0;
@@ -134,17 +197,26 @@ cachet_rc cachet_http_get(void *arg, const char *url, uint8_t **body, size_t *le
         curl_easy_setopt(h, CURLOPT_CAINFO, o->ca_file);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+    hdr_buf hb = { .names = hdr_names };
+    if (hdr_names) {
+        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+        curl_easy_setopt(h, CURLOPT_HEADERDATA, &hb);
+    }
 
     CURLcode cr = curl_easy_perform(h);
-    if (cr != CURLE_OK || b.over || b.nomem) {
+    if (cr != CURLE_OK || b.over || b.nomem || hb.over || hb.nomem) {
         if (b.over || cr == CURLE_FILESIZE_EXCEEDED)
             rc = cachet_err(HTTP_ERR(CACHET_E_LIMIT), "http: response over %zu bytes", b.max);
-        else if (b.nomem)
+        else if (hb.over)
+            rc = cachet_err(HTTP_ERR(CACHET_E_LIMIT), "http: response header over %zu bytes",
+                            HDR_MAX);
+        else if (b.nomem || hb.nomem)
             rc = cachet_err(HTTP_ERR(CACHET_E_NOMEM), "http: out of memory");
         else
             rc = cachet_err(HTTP_ERR(CACHET_E_IO), "http: %s", /* the caller names the URL */
                             errbuf[0] ? errbuf : curl_easy_strerror(cr));
         free(b.p);
+        free(hb.value);
         curl_easy_cleanup(h);
         return rc;
     }
@@ -157,5 +229,7 @@ cachet_rc cachet_http_get(void *arg, const char *url, uint8_t **body, size_t *le
     *status = (int)code;
     *body = b.p;
     *len = b.n;
+    if (hdr_value)
+        *hdr_value = hb.value;
     return CACHET_OK;
 }

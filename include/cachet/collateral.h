@@ -47,4 +47,12 @@ cachet_rc cachet_http_get_hdr(void *arg, const char *url, const char *const *hdr
                               char **hdr_value, uint8_t **body, size_t *len, int *status,
                               int64_t *retry_after);
 
+/* POST req (req_len bytes, at most CACHET_HTTP_MAX_POST) with this
+ * Content-Type (e.g. "application/ocsp-request", RFC 6960 Appendix A.1),
+ * with the hardening and the answer of cachet_http_get. */
+#define CACHET_HTTP_MAX_POST ((size_t)64 << 10)
+cachet_rc cachet_http_post(void *arg, const char *url, const char *content_type,
+                           const uint8_t *req, size_t req_len, uint8_t **body, size_t *len,
+                           int *status, int64_t *retry_after);
+
 #endif

@@ -380,6 +380,20 @@ cachet_rc cachet_ed25519_verify(const cachet_pkey *k, const void *msg, size_t le
 /* PEM of the private (PKCS#8) or public half (malloc'd). */
 cachet_rc cachet_ed25519_pem(const cachet_pkey *k, bool private_key, char **pem);
 
+/* ---- OCSP requests (src/crypto/ocsp_req.c) --------------------------------- */
+
+/* A DER OCSPRequest (RFC 6960 §4.1) for one certificate: CertID with SHA-1
+ * over the issuer's name and key (as responders index), and an id-pkix-
+ * ocsp-nonce extension when nonce_len > 0 (at most 32 bytes).  *der is
+ * malloc'd (caller frees). */
+cachet_rc cachet_ocsp_request(const cachet_x509 *cert, const cachet_x509 *issuer,
+                              const uint8_t *nonce, size_t nonce_len, uint8_t **der,
+                              size_t *len);
+/* The first http(s) OCSP responder URL of the certificate's Authority
+ * Information Access extension, NUL-terminated in buf.  CACHET_E_NOT_FOUND
+ * when there is none, CACHET_E_LIMIT when it does not fit cap. */
+cachet_rc cachet_x509_ocsp_url(const cachet_x509 *cert, char *buf, size_t cap);
+
 #ifdef __cplusplus
 }
 #endif

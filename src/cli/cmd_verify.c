@@ -21,6 +21,7 @@
 #include "cachet/evidence.h"
 #include "cachet/fileio.h"
 #include "cli/cli.h"
+#include "evidence/nvgpu/ocsp_fetch.h"
 #include "evidence/snp/kds.h"
 #include "evidence/tdx/pcs.h"
 
@@ -55,11 +56,14 @@ static void usage(FILE *out)
             "                       over HTTPS, before verifying (they are verified like any\n"
             "                       other endorsement); if that fails, the reason is printed\n"
             "                       and verification goes on with what was given. Without\n"
-            "                       --online nothing is fetched\n"
+            "                       --online nothing is fetched. NVIDIA GPUs: OCSP\n"
+            "                       responses for the device and RIM chains (POST to the\n"
+            "                       AIA responder, else https://ocsp.ndis.nvidia.com/)\n"
             "  --cache-dir DIR      cache for --online (default: $XDG_CACHE_HOME/cachet/kds or\n"
             "                       .../cachet/pcs, else under ~/.cache); re-verified on every\n"
             "                       read (CACHET_KDS_URL replaces https://kdsintf.amd.com,\n"
-            "                       CACHET_PCS_URL the Intel PCS and certificate hosts: a\n"
+            "                       CACHET_PCS_URL the Intel PCS and certificate hosts,\n"
+            "                       CACHET_OCSP_URL every OCSP responder: a\n"
             "                       mirror over https, or plain http to loopback for tests)\n"
             "  --json               print exactly one JSON object\n\n"
             "exit status: 0 affirming or warning (and admitted, with --policy),\n"
@@ -316,6 +320,47 @@ static void online_collect_pcs(const verify_args *a, const uint8_t *ev, size_t l
     free(dir);
 }
 
+/* CACHET_OCSP_URL replaces every OCSP responder URL (the certificates' AIA,
+ * else https://ocsp.ndis.nvidia.com/): a mirror over https, or, as a test
+ * hook only, plain http to a loopback address. */
+#define OCSP_URL_ENV "CACHET_OCSP_URL"
+
+/* NVIDIA GPUs: OCSP responses for the device and RIM chain certificates
+ * that no endorsement covers, from the responders (or the cache). */
+static void online_collect_nvgpu(const verify_args *a, const uint8_t *ev, size_t len, int64_t now,
+                                 cachet_endorsements *e, char **why)
+{
+    cachet_http_opts http = { .timeout_s = CACHET_HTTP_DEFAULT_TIMEOUT,
+                              .max_body = NVGPU_OCSP_MAX_BODY };
+    const char *url = getenv(OCSP_URL_ENV);
+    if (url && url[0])
+        http.allow_loopback_http = true; /* still refused unless the host is loopback */
+    else
+        url = NULL;
+    char *dir = online_cache_dir(a->cache_dir, "ocsp");
+    if (!dir)
+        fprintf(stderr, "cachet verify: --online: no cache directory (set --cache-dir or HOME); "
+                        "fetching without a cache\n");
+    nvgpu_ocsp_fetch_opts o = { .cache_dir = dir, .post = cachet_http_post, .post_arg = &http,
+                                .url = url, .now = now };
+    size_t before = cachet_endorsements_count(e);
+    nvgpu_ocsp_fetch_stats st;
+    cachet_rc rc = nvgpu_ocsp_fetch(&o, ev, len, e, &st);
+    for (size_t i = before; i < cachet_endorsements_count(e); i++) {
+        const cachet_endorsement *en = cachet_endorsements_get(e, i);
+        fprintf(stderr, "cachet verify: --online: got %s (%zu bytes)\n", en->name, en->len);
+    }
+    if (rc != CACHET_OK) {
+        *why = strdup(cachet_err_detail());
+        fprintf(stderr, "cachet verify: --online: NVIDIA OCSP responses not fetched: %s; "
+                        "verifying with what was given\n", cachet_err_detail());
+    } else if (st.wanted == 0) {
+        fprintf(stderr, "cachet verify: --online: the endorsements already hold every OCSP "
+                        "response needed; nothing fetched\n");
+    }
+    free(dir);
+}
+
 /* Fetch (or read from the cache) what the SNP report needs into e.  Prints
  * what it got, or why not, on stderr; *why is set (malloc'd) when the
  * collateral could not be had, *crl_why when only the CRL could not. */
@@ -331,9 +376,15 @@ static void online_collect(const verify_args *a, const uint8_t *ev, size_t len, 
         online_collect_pcs(a, ev, len, now, e, why);
         return;
     }
+    if (strcmp(fam, "nvgpu") == 0) {
+        *what = "NVIDIA OCSP";
+        online_collect_nvgpu(a, ev, len, now, e, crl_why);
+        return;
+    }
     if (strcmp(fam, "snp") != 0) {
-        fprintf(stderr, "cachet verify: --online: only SNP (AMD KDS) and TDX/SGX (Intel PCS) "
-                        "collateral is fetched; nothing fetched for this evidence\n");
+        fprintf(stderr, "cachet verify: --online: only SNP (AMD KDS), TDX/SGX (Intel PCS) and "
+                        "NVIDIA GPU (OCSP) collateral is fetched; nothing fetched for this "
+                        "evidence\n");
         return;
     }
     online_get g = { .http = { .timeout_s = CACHET_HTTP_DEFAULT_TIMEOUT,
@@ -490,7 +541,10 @@ static int run(int argc, char **argv)
         }
     }
     if (crl_why)
-        note(res->warnings, "--online: AMD KDS CRL not fetched", crl_why);
+        note(res->warnings,
+             strcmp(online_what, "NVIDIA OCSP") == 0 ? "--online: NVIDIA OCSP responses not fetched"
+                                                     : "--online: AMD KDS CRL not fetched",
+             crl_why);
     if (res->auto_detected)
         fprintf(stderr, "cachet verify: recognised %s as %s (%s); use --tee to choose\n",
                 a.evidence, res->tee, res->tee_description);

@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -151,11 +152,12 @@ cachet_rc cachet_http_get(void *arg, const char *url, uint8_t **body, size_t *le
     return cachet_http_get_hdr(arg, url, NULL, NULL, body, len, status, retry_after);
 }
 
-cachet_rc cachet_http_get_hdr(void *arg, const char *url, const char *const *hdr_names,
-                              char **hdr_value, uint8_t **body, size_t *len, int *status,
-                              int64_t *retry_after)
+/* One request: GET, or POST of post_len bytes (post non-NULL) as ctype. */
+static cachet_rc http_do(const cachet_http_opts *o, const char *url, const uint8_t *post,
+                         size_t post_len, const char *ctype, const char *const *hdr_names,
+                         char **hdr_value, uint8_t **body, size_t *len, int *status,
+                         int64_t *retry_after)
 {
-    const cachet_http_opts *o = arg;
     if (!url || !body || !len || !status || !retry_after || strlen(url) > URL_MAX ||
         (hdr_names && !hdr_value))
         return cachet_err(HTTP_ERR(CACHET_E_INVALID_ARG), "http: bad arguments");
@@ -179,8 +181,26 @@ cachet_rc cachet_http_get_hdr(void *arg, const char *url, const char *const *hdr
     long timeout = o && o->timeout_s > 0 ? o->timeout_s : CACHET_HTTP_DEFAULT_TIMEOUT;
     body_buf b = { .max = o && o->max_body ? o->max_body : CACHET_HTTP_DEFAULT_MAX_BODY };
     char errbuf[CURL_ERROR_SIZE] = "";
+    struct curl_slist *req_hdrs = NULL;
     curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    if (post) {
+        char ct[128];
+        snprintf(ct, sizeof ct, "Content-Type: %s", ctype);
+        struct curl_slist *l1 = curl_slist_append(NULL, ct);
+        struct curl_slist *l2 = l1 ? curl_slist_append(l1, "Expect:") : NULL;
+        if (!l2) {
+            curl_slist_free_all(l1);
+            curl_easy_cleanup(h);
+            return cachet_err(HTTP_ERR(CACHET_E_NOMEM), "http: out of memory");
+        }
+        req_hdrs = l2;
+        curl_easy_setopt(h, CURLOPT_POST, 1L);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, (const char *)post);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)post_len);
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, req_hdrs);
+    } else {
+        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    }
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_TIMEOUT, timeout);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, timeout);
@@ -218,6 +238,7 @@ cachet_rc cachet_http_get_hdr(void *arg, const char *url, const char *const *hdr
         free(b.p);
         free(hb.value);
         curl_easy_cleanup(h);
+        curl_slist_free_all(req_hdrs);
         return rc;
     }
     long code = 0;
@@ -226,10 +247,30 @@ cachet_rc cachet_http_get_hdr(void *arg, const char *url, const char *const *hdr
     if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
         *retry_after = (int64_t)ra;
     curl_easy_cleanup(h);
+    curl_slist_free_all(req_hdrs);
     *status = (int)code;
     *body = b.p;
     *len = b.n;
     if (hdr_value)
         *hdr_value = hb.value;
     return CACHET_OK;
+}
+
+cachet_rc cachet_http_get_hdr(void *arg, const char *url, const char *const *hdr_names,
+                              char **hdr_value, uint8_t **body, size_t *len, int *status,
+                              int64_t *retry_after)
+{
+    return http_do(arg, url, NULL, 0, NULL, hdr_names, hdr_value, body, len, status,
+                   retry_after);
+}
+
+cachet_rc cachet_http_post(void *arg, const char *url, const char *content_type,
+                           const uint8_t *req, size_t req_len, uint8_t **body, size_t *len,
+                           int *status, int64_t *retry_after)
+{
+    if (!content_type || strlen(content_type) > 100 || strpbrk(content_type, "\r\n") || !req ||
+        !req_len || req_len > CACHET_HTTP_MAX_POST)
+        return cachet_err(HTTP_ERR(CACHET_E_INVALID_ARG), "http: bad POST arguments");
+    return http_do(arg, url, req, req_len, content_type, NULL, NULL, body, len, status,
+                   retry_after);
 }

@@ -170,7 +170,7 @@ typedef struct cachet_kbs_config {
     int64_t session_timeout;         /* seconds; 0: CACHET_KBS_SESSION_TIMEOUT */
     size_t max_body;                 /* 0: CACHET_KBS_MAX_BODY */
     unsigned conn_timeout;           /* seconds per connection; 0: 15 */
-    unsigned threads;                /* 0: 2 */
+    unsigned threads;                /* 0: 4 */
     cachet_pkey *const *admin_keys;  /* Ed25519 keys admin JWTs are checked against (array
                                       * copied; keys must outlive the server); none: no admin API */
     size_t n_admin_keys;

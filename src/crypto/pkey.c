@@ -1,5 +1,6 @@
 /* Public keys: SPKI parsing, raw EC points (TDX attestation keys), RSA from
  * modulus/exponent (TPM), key facts for profile checks. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -101,8 +102,13 @@ static cachet_rc pkey_fromdata(const char *type, OSSL_PARAM_BLD *bld, const char
     }
     EVP_PKEY_CTX_free(ctx);
     ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
-    /* On-curve / sane-modulus check; import alone does not run all of it. */
-    if (!ctx || EVP_PKEY_public_check(ctx) != 1) {
+    /* On-curve / sane-modulus check; import alone does not run all of it.
+     * EC: every curve we accept (P-256/384/521) has cofactor 1, so a point
+     * that is on the curve and not at infinity (the quick check, SP 800-56A
+     * partial validation) is already in the prime-order group; the full
+     * check's n*Q = O scalar multiplication adds nothing for them. */
+    if (!ctx || (strcmp(type, "EC") == 0 ? EVP_PKEY_public_check_quick(ctx)
+                                          : EVP_PKEY_public_check(ctx)) != 1) {
         rc = crypto_ossl(FORMAT, "%s: public key check failed", what);
         goto out;
     }
@@ -115,6 +121,68 @@ out:
     EVP_PKEY_free(pkey);
     EVP_PKEY_CTX_free(ctx);
     OSSL_PARAM_free(params);
+    return rc;
+}
+
+/* Parameters-only EC keys, one per curve, built once: a point is imported
+ * by copying the (shared, read-only) group into a fresh key and setting the
+ * encoded point, which skips rebuilding the group from its name on every
+ * import (EVP_PKEY_fromdata), the larger part of a JWK -> key conversion. */
+static EVP_PKEY *ec_templates[3];
+static const char *const ec_template_groups[3] = {"prime256v1", "secp384r1", "secp521r1"};
+static pthread_once_t ec_templates_once = PTHREAD_ONCE_INIT;
+
+static void ec_templates_init(void)
+{
+    for (size_t i = 0; i < 3; i++) {
+        OSSL_PARAM params[2] = {
+            OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
+                                             (char *)ec_template_groups[i], 0),
+            OSSL_PARAM_construct_end()};
+        EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+        if (!ctx || EVP_PKEY_fromdata_init(ctx) != 1 ||
+            EVP_PKEY_fromdata(ctx, &ec_templates[i], EVP_PKEY_KEY_PARAMETERS, params) != 1)
+            ec_templates[i] = NULL; /* that curve takes the general path */
+        EVP_PKEY_CTX_free(ctx);
+    }
+}
+
+static EVP_PKEY *ec_template(const char *group)
+{
+    pthread_once(&ec_templates_once, ec_templates_init);
+    for (size_t i = 0; i < 3; i++)
+        if (strcmp(group, ec_template_groups[i]) == 0)
+            return ec_templates[i];
+    return NULL;
+}
+
+/* The same checks as pkey_fromdata: public-key check, then acceptable. */
+static cachet_rc ec_point_import_fast(EVP_PKEY *tmpl, const uint8_t *point, size_t len,
+                                      cachet_pkey **out)
+{
+    EVP_PKEY *pkey = EVP_PKEY_new();
+    EVP_PKEY_CTX *ctx = NULL;
+    cachet_rc rc = CACHET_OK;
+    if (!pkey || EVP_PKEY_copy_parameters(pkey, tmpl) != 1 ||
+        EVP_PKEY_set1_encoded_public_key(pkey, point, len) != 1) {
+        rc = crypto_ossl(FORMAT, "pkey_from_ec_point: key import rejected");
+        goto out;
+    }
+    ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+    /* Cofactor-1 curves: on the curve and not at infinity is enough (see
+     * pkey_fromdata). */
+    if (!ctx || EVP_PKEY_public_check_quick(ctx) != 1) {
+        rc = crypto_ossl(FORMAT, "pkey_from_ec_point: public key check failed");
+        goto out;
+    }
+    rc = crypto_pkey_acceptable(pkey, "pkey_from_ec_point");
+    if (rc == CACHET_OK) {
+        rc = crypto_pkey_wrap(pkey, out);
+        pkey = NULL;
+    }
+out:
+    EVP_PKEY_free(pkey);
+    EVP_PKEY_CTX_free(ctx);
     return rc;
 }
 
@@ -132,6 +200,9 @@ cachet_rc cachet_pkey_from_ec_point(cachet_curve curve, const uint8_t *xy, size_
     uint8_t point[1 + 2 * CRYPTO_EC_MAX_FIELD];
     point[0] = 0x04;
     memcpy(point + 1, xy, len);
+    EVP_PKEY *tmpl = ec_template(ci->group);
+    if (tmpl)
+        return ec_point_import_fast(tmpl, point, len + 1, out);
     OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
     if (!bld || OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, ci->group, 0) != 1 ||
         OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, len + 1) != 1) {
@@ -194,12 +265,65 @@ bool cachet_pkey_is_rsa(const cachet_pkey *k)
     return k && k->pkey && (EVP_PKEY_is_a(k->pkey, "RSA") || EVP_PKEY_is_a(k->pkey, "RSA-PSS"));
 }
 
+/* SubjectPublicKeyInfo of an EC key on a named curve is a fixed prefix
+ * (id-ecPublicKey, the curve OID, the BIT STRING header) followed by the
+ * uncompressed point, byte for byte what i2d_PUBKEY writes; building it
+ * directly skips OpenSSL 3's encoder lookup, which dominated a key id. */
+#define CRYPTO_RC_NOFAST ((cachet_rc)0xfffffff0u) /* "use the general path" */
+static const struct {
+    const char *group;
+    size_t field_len;
+    size_t plen;
+    uint8_t prefix[32];
+} ec_spki_prefix[] = {
+    {"prime256v1", 32, 26, {0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d,
+                            0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01,
+                            0x07, 0x03, 0x42, 0x00}},
+    {"secp384r1", 48, 23, {0x30, 0x76, 0x30, 0x10, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02,
+                           0x01, 0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22, 0x03, 0x62, 0x00}},
+    {"secp521r1", 66, 25, {0x30, 0x81, 0x9b, 0x30, 0x10, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce,
+                           0x3d, 0x02, 0x01, 0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23, 0x03,
+                           0x81, 0x86, 0x00}},
+};
+
+static cachet_rc ec_spki_fast(EVP_PKEY *pkey, uint8_t **der, size_t *len)
+{
+    char group[64];
+    uint8_t point[1 + 2 * CRYPTO_EC_MAX_FIELD];
+    size_t plen = 0;
+    if (!EVP_PKEY_is_a(pkey, "EC") ||
+        EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
+                                       NULL) != 1)
+        return CRYPTO_RC_NOFAST;
+    for (size_t i = 0; i < sizeof ec_spki_prefix / sizeof ec_spki_prefix[0]; i++) {
+        if (strcmp(group, ec_spki_prefix[i].group) != 0)
+            continue;
+        if (EVP_PKEY_get_octet_string_param(pkey, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point,
+                                            sizeof point, &plen) != 1 ||
+            plen != 1 + 2 * ec_spki_prefix[i].field_len || point[0] != 0x04)
+            return CRYPTO_RC_NOFAST;
+        size_t n = ec_spki_prefix[i].plen + plen;
+        uint8_t *buf = malloc(n);
+        if (!buf)
+            return crypto_err(NOMEM, "pkey_spki_der: out of memory");
+        memcpy(buf, ec_spki_prefix[i].prefix, ec_spki_prefix[i].plen);
+        memcpy(buf + ec_spki_prefix[i].plen, point, plen);
+        *der = buf;
+        *len = n;
+        return CACHET_OK;
+    }
+    return CRYPTO_RC_NOFAST;
+}
+
 cachet_rc cachet_pkey_spki_der(const cachet_pkey *k, uint8_t **der, size_t *len)
 {
     if (!k || !k->pkey || !der || !len)
         return crypto_err(INVALID_ARG, "pkey_spki_der: NULL argument");
     *der = NULL;
     *len = 0;
+    cachet_rc frc = ec_spki_fast(k->pkey, der, len);
+    if (frc != CRYPTO_RC_NOFAST)
+        return frc;
     int n = i2d_PUBKEY(k->pkey, NULL);
     if (n <= 0)
         return crypto_ossl(CRYPTO, "pkey_spki_der: i2d_PUBKEY failed");

@@ -33,24 +33,20 @@ static cachet_rc chain_mac(const cachet_kbs_store *s, const uint8_t prev[32], in
     return rc;
 }
 
-cachet_rc cachet_kbs_store_audit(cachet_kbs_store *s, const char *event, const char *who,
-                                 const char *what, const char *decision, const char *rule,
-                                 const char *why)
+/* One queued audit row (SQLite group commit). */
+typedef struct kbs_audit_req {
+    const char *rec;
+    cachet_rc rc;
+    bool done;
+    char why[200]; /* error detail for a follower */
+    struct kbs_audit_req *next;
+} kbs_audit_req;
+
+/* Append a batch of rows, in queue order, in one transaction: the chain
+ * continues from the last row in the database (read inside the write lock,
+ * so another process appending to the same file is still chained). */
+static cachet_rc audit_write_batch(cachet_kbs_store *s, kbs_audit_req *batch)
 {
-    if (!s || !event)
-        return kbs_err(INVALID_ARG, "audit: missing argument");
-    json_t *j = json_pack("{s:I,s:s,s:s?,s:s?,s:s?,s:s?,s:s?}", "time", (json_int_t)time(NULL),
-                          "event", event, "who", who, "what", what, "decision", decision, "rule",
-                          rule, "why", why);
-    char *rec = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-    json_decref(j);
-    if (!rec)
-        return kbs_err(NOMEM, "audit: out of memory");
-    if (s->pg) {
-        cachet_rc prc = kbs_pg_audit_append(s, rec, chain_mac);
-        free(rec);
-        return prc;
-    }
     cachet_rc rc = CACHET_OK;
     uint8_t prev[32] = {0}, mac[32];
     int64_t seq = 1;
@@ -70,20 +66,101 @@ cachet_rc cachet_kbs_store_audit(cachet_kbs_store *s, const char *event, const c
     }
     sqlite3_finalize(st);
     st = NULL;
-    if (rc == CACHET_OK)
-        rc = chain_mac(s, prev, seq, rec, mac);
-    if (rc == CACHET_OK &&
-        (sqlite3_prepare_v2(s->db, "INSERT INTO audit(seq, record, mac) VALUES(?, ?, ?)", -1, &st,
-                            NULL) != SQLITE_OK ||
-         sqlite3_bind_int64(st, 1, seq) != SQLITE_OK ||
-         sqlite3_bind_text(st, 2, rec, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
-         sqlite3_bind_blob(st, 3, mac, 32, SQLITE_TRANSIENT) != SQLITE_OK ||
-         sqlite3_step(st) != SQLITE_DONE))
+    if (rc == CACHET_OK && sqlite3_prepare_v2(s->db,
+                                              "INSERT INTO audit(seq, record, mac) VALUES(?, ?, ?)",
+                                              -1, &st, NULL) != SQLITE_OK)
         rc = kbs_err(IO, "audit: %s", sqlite3_errmsg(s->db));
+    for (kbs_audit_req *r = batch; rc == CACHET_OK && r; r = r->next, seq++) {
+        if ((rc = chain_mac(s, prev, seq, r->rec, mac)) != CACHET_OK)
+            break;
+        if (sqlite3_bind_int64(st, 1, seq) != SQLITE_OK ||
+            sqlite3_bind_text(st, 2, r->rec, -1, SQLITE_STATIC) != SQLITE_OK ||
+            sqlite3_bind_blob(st, 3, mac, 32, SQLITE_STATIC) != SQLITE_OK ||
+            sqlite3_step(st) != SQLITE_DONE) {
+            rc = kbs_err(IO, "audit: %s", sqlite3_errmsg(s->db));
+            break;
+        }
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        memcpy(prev, mac, 32);
+    }
     sqlite3_finalize(st);
-    sqlite3_exec(s->db, rc == CACHET_OK ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
+    if (rc == CACHET_OK) {
+        if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+            rc = kbs_err(IO, "audit: %s", sqlite3_errmsg(s->db));
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        }
+    } else {
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    }
 out:
     pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+/* Group commit: queue the row; whoever finds no leader takes the whole
+ * queue and writes it in one transaction (synchronous=FULL: one WAL fsync)
+ * while later callers queue behind it.  A caller returns only when the
+ * transaction holding its row has committed (or failed), so an
+ * acknowledged audit row is exactly as durable as with one transaction per
+ * row; the rows keep the order in which the callers queued them. */
+static cachet_rc audit_group_commit(cachet_kbs_store *s, kbs_audit_req *req)
+{
+    pthread_mutex_lock(&s->gmu);
+    if (s->gq_tail)
+        s->gq_tail->next = req;
+    else
+        s->gq_head = req;
+    s->gq_tail = req;
+    while (!req->done) {
+        if (s->g_leader) {
+            pthread_cond_wait(&s->gcv, &s->gmu);
+            continue;
+        }
+        s->g_leader = true;
+        kbs_audit_req *batch = s->gq_head;
+        s->gq_head = s->gq_tail = NULL;
+        pthread_mutex_unlock(&s->gmu);
+        cachet_rc rc = audit_write_batch(s, batch);
+        char why[200] = "";
+        if (rc != CACHET_OK)
+            snprintf(why, sizeof why, "%s", cachet_err_detail());
+        pthread_mutex_lock(&s->gmu);
+        for (kbs_audit_req *r = batch, *n; r; r = n) {
+            n = r->next;
+            r->rc = rc;
+            memcpy(r->why, why, sizeof why);
+            r->done = true; /* r may be gone once gmu is released */
+        }
+        s->g_leader = false;
+        pthread_cond_broadcast(&s->gcv);
+    }
+    pthread_mutex_unlock(&s->gmu);
+    if (req->rc != CACHET_OK)
+        return cachet_err(req->rc, "%s", req->why);
+    return CACHET_OK;
+}
+
+cachet_rc cachet_kbs_store_audit(cachet_kbs_store *s, const char *event, const char *who,
+                                 const char *what, const char *decision, const char *rule,
+                                 const char *why)
+{
+    if (!s || !event)
+        return kbs_err(INVALID_ARG, "audit: missing argument");
+    json_t *j = json_pack("{s:I,s:s,s:s?,s:s?,s:s?,s:s?,s:s?}", "time", (json_int_t)time(NULL),
+                          "event", event, "who", who, "what", what, "decision", decision, "rule",
+                          rule, "why", why);
+    char *rec = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(j);
+    if (!rec)
+        return kbs_err(NOMEM, "audit: out of memory");
+    if (s->pg) {
+        cachet_rc prc = kbs_pg_audit_append(s, rec, chain_mac);
+        free(rec);
+        return prc;
+    }
+    kbs_audit_req req = {.rec = rec};
+    cachet_rc rc = audit_group_commit(s, &req);
     free(rec);
     return rc;
 }

@@ -759,7 +759,7 @@ cachet_rc cachet_kbs_start(const cachet_kbs_config *cfg, cachet_kbs **out)
         flags |= MHD_USE_TLS;
     }
     unsigned timeout = cfg->conn_timeout ? cfg->conn_timeout : 15;
-    unsigned threads = cfg->threads ? cfg->threads : 2;
+    unsigned threads = cfg->threads ? cfg->threads : 4;
     if (cfg->http) {
         k->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, k, MHD_OPTION_SOCK_ADDR, &sa,
                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, k,

@@ -123,6 +123,9 @@ cachet_rc cachet_kbs_store_open(const char *path, const uint8_t kek[CACHET_KBS_K
     if (!s)
         return kbs_err(NOMEM, "store: out of memory");
     pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->gmu, NULL);
+    pthread_mutex_init(&s->rmu, NULL);
+    pthread_cond_init(&s->gcv, NULL);
     cachet_rc rc = CACHET_OK;
     s->aead = cachet_aead_new(kek);
     if ((rc = cachet_hkdf_sha256(NULL, 0, kek, CACHET_KBS_KEK_LEN, "cachet-kbs-audit-v1", 19,
@@ -156,6 +159,18 @@ cachet_rc cachet_kbs_store_open(const char *path, const uint8_t kek[CACHET_KBS_K
                    "NULL, mac BLOB NOT NULL);")) != CACHET_OK ||
         (rc = check_kek(s)) != CACHET_OK)
         goto fail;
+    /* A second, read-only connection for the per-request reads (resource,
+     * policy): in WAL mode it sees every committed write and never waits
+     * for a writer's fsync (an audit commit holds s->mu across it). */
+    if (strcmp(path, ":memory:") != 0 && strncmp(path, "file:", 5) != 0 && path[0]) {
+        if (sqlite3_open_v2(path, &s->rdb, SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX, NULL) !=
+            SQLITE_OK) {
+            sqlite3_close(s->rdb); /* fall back to the one connection */
+            s->rdb = NULL;
+        } else {
+            sqlite3_busy_timeout(s->rdb, 5000);
+        }
+    }
     *out = s;
     return CACHET_OK;
 fail:
@@ -167,11 +182,15 @@ void cachet_kbs_store_close(cachet_kbs_store *s)
 {
     if (!s)
         return;
+    sqlite3_close(s->rdb);
     sqlite3_close(s->db);
     kbs_pg_close(s);
     cachet_aead_free(s->aead);
     cachet_wipe(s->audit_key, sizeof s->audit_key);
     pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->gmu);
+    pthread_mutex_destroy(&s->rmu);
+    pthread_cond_destroy(&s->gcv);
     free(s);
 }
 
@@ -218,11 +237,13 @@ cachet_rc cachet_kbs_store_get(cachet_kbs_store *s, const char *path, uint8_t **
         return kbs_pg_get(s, path, data, len);
     sqlite3_stmt *st = NULL;
     cachet_rc rc;
-    pthread_mutex_lock(&s->mu);
-    if (sqlite3_prepare_v2(s->db, "SELECT sealed FROM resources WHERE path=?", -1, &st, NULL) !=
+    sqlite3 *db = s->rdb ? s->rdb : s->db;
+    pthread_mutex_t *mu = s->rdb ? &s->rmu : &s->mu;
+    pthread_mutex_lock(mu);
+    if (sqlite3_prepare_v2(db, "SELECT sealed FROM resources WHERE path=?", -1, &st, NULL) !=
             SQLITE_OK ||
         sqlite3_bind_text(st, 1, path, -1, SQLITE_TRANSIENT) != SQLITE_OK) {
-        rc = kbs_err(IO, "store: get: %s", sqlite3_errmsg(s->db));
+        rc = kbs_err(IO, "store: get: %s", sqlite3_errmsg(db));
     } else {
         int r = sqlite3_step(st);
         if (r == SQLITE_ROW)
@@ -231,10 +252,10 @@ cachet_rc cachet_kbs_store_get(cachet_kbs_store *s, const char *path, uint8_t **
         else if (r == SQLITE_DONE)
             rc = kbs_err(NOT_FOUND, "store: no resource %s", path);
         else
-            rc = kbs_err(IO, "store: get: %s", sqlite3_errmsg(s->db));
+            rc = kbs_err(IO, "store: get: %s", sqlite3_errmsg(db));
     }
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->mu);
+    pthread_mutex_unlock(mu);
     return rc;
 }
 
@@ -317,11 +338,13 @@ cachet_rc cachet_kbs_store_get_policy(cachet_kbs_store *s, const char *name, cha
         return kbs_pg_get_policy(s, name, text);
     sqlite3_stmt *st = NULL;
     cachet_rc rc;
-    pthread_mutex_lock(&s->mu);
-    if (sqlite3_prepare_v2(s->db, "SELECT text FROM policies WHERE name=?", -1, &st, NULL) !=
+    sqlite3 *db = s->rdb ? s->rdb : s->db;
+    pthread_mutex_t *mu = s->rdb ? &s->rmu : &s->mu;
+    pthread_mutex_lock(mu);
+    if (sqlite3_prepare_v2(db, "SELECT text FROM policies WHERE name=?", -1, &st, NULL) !=
             SQLITE_OK ||
         sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT) != SQLITE_OK) {
-        rc = kbs_err(IO, "store: %s", sqlite3_errmsg(s->db));
+        rc = kbs_err(IO, "store: %s", sqlite3_errmsg(db));
     } else {
         int r = sqlite3_step(st);
         if (r == SQLITE_ROW) {
@@ -330,11 +353,11 @@ cachet_rc cachet_kbs_store_get_policy(cachet_kbs_store *s, const char *name, cha
         } else if (r == SQLITE_DONE) {
             rc = kbs_err(NOT_FOUND, "store: no %s policy", name);
         } else {
-            rc = kbs_err(IO, "store: %s", sqlite3_errmsg(s->db));
+            rc = kbs_err(IO, "store: %s", sqlite3_errmsg(db));
         }
     }
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->mu);
+    pthread_mutex_unlock(mu);
     return rc;
 }
 

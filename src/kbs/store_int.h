@@ -15,10 +15,19 @@ struct pg_conn; /* PGconn, kept opaque here */
 
 struct cachet_kbs_store {
     sqlite3 *db;
+    sqlite3 *rdb;        /* read-only connection for get/get_policy, or NULL */
+    pthread_mutex_t rmu; /* guards rdb */
     struct pg_conn *pg; /* PostgreSQL instead of SQLite */
     cachet_aead *aead;
     uint8_t audit_key[32]; /* HKDF(KEK, "cachet-kbs-audit-v1"): MACs the audit chain */
     pthread_mutex_t mu;
+    /* SQLite audit group commit (audit.c): rows queued by concurrent callers
+     * are appended by one leader in one transaction (one WAL fsync); each
+     * caller returns only after the transaction holding its row committed. */
+    pthread_mutex_t gmu;
+    pthread_cond_t gcv;
+    struct kbs_audit_req *gq_head, *gq_tail;
+    bool g_leader;
 };
 
 /* Seal/unseal a record under the KEK, AAD bound to label. */

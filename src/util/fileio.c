@@ -159,3 +159,33 @@ cachet_rc cachet_file_write_atomic(const char *path, const void *buf, size_t len
     free(tmp);
     return rc;
 }
+
+int64_t cachet_cache_not_before(const char *dir, const char *name)
+{
+    char *p = NULL;
+    uint8_t *b = NULL;
+    size_t n = 0;
+    int64_t t = 0;
+    if (!dir || asprintf(&p, "%s/%s", dir, name) < 0)
+        return 0;
+    if (cachet_file_read(p, 64, &b, &n) == CACHET_OK) {
+        char *end = NULL;
+        long long v = strtoll((const char *)b, &end, 10);
+        if (end != (const char *)b && v > 0)
+            t = (int64_t)v;
+    }
+    free(b);
+    free(p);
+    return t;
+}
+
+void cachet_cache_set_not_before(const char *dir, const char *name, int64_t t)
+{
+    char *p = NULL, num[32];
+    if (!dir || asprintf(&p, "%s/%s", dir, name) < 0)
+        return;
+    int n = snprintf(num, sizeof num, "%lld\n", (long long)t);
+    (void)mkdir(dir, 0700); /* best effort: the fetch itself already succeeded or failed */
+    (void)cachet_file_write_atomic(p, num, (size_t)n, 0600);
+    free(p);
+}

@@ -144,36 +144,6 @@ static char *cache_path(const char *dir, const char *url, const uint8_t *req, si
     return p;
 }
 
-static int64_t read_not_before(const char *dir)
-{
-    char *p = NULL;
-    uint8_t *b = NULL;
-    size_t n = 0;
-    int64_t t = 0;
-    if (!dir || asprintf(&p, "%s/" RATE_FILE, dir) < 0)
-        return 0;
-    if (cachet_file_read(p, 64, &b, &n) == CACHET_OK) {
-        char *end = NULL;
-        long long v = strtoll((const char *)b, &end, 10);
-        if (end != (const char *)b && v > 0)
-            t = (int64_t)v;
-    }
-    free(b);
-    free(p);
-    return t;
-}
-
-static void write_not_before(const char *dir, int64_t t)
-{
-    char *p = NULL, num[32];
-    if (!dir || asprintf(&p, "%s/" RATE_FILE, dir) < 0)
-        return;
-    int n = snprintf(num, sizeof num, "%" PRId64 "\n", t);
-    (void)mkdir(dir, 0700);
-    (void)cachet_file_write_atomic(p, num, (size_t)n, 0600);
-    free(p);
-}
-
 /* Does the DER parse, answer for path[i] and verify at o->now?  On success
  * the parsed response goes to *out. */
 static bool usable(const nvgpu_ocsp_fetch_opts *o, const of_chain *ch, size_t i,
@@ -242,7 +212,7 @@ static cachet_rc fetch_one(const nvgpu_ocsp_fetch_opts *o, const of_chain *ch, s
                         url);
         goto out;
     }
-    int64_t not_before = read_not_before(o->cache_dir);
+    int64_t not_before = cachet_cache_not_before(o->cache_dir, RATE_FILE);
     if (not_before > o->now) {
         rc = cachet_err(OF_ERR(CACHET_E_LIMIT),
                         "ocsp fetch: rate-limited by the OCSP responder; next request allowed in %" PRId64
@@ -264,7 +234,7 @@ static cachet_rc fetch_one(const nvgpu_ocsp_fetch_opts *o, const of_chain *ch, s
         goto out;
     }
     if (status == 429 || status == 503) {
-        write_not_before(o->cache_dir,
+        cachet_cache_set_not_before(o->cache_dir, RATE_FILE,
                          o->now + (retry_after > 0 ? retry_after : NVGPU_OCSP_DEFAULT_BACKOFF));
         free(b);
         rc = cachet_err(OF_ERR(CACHET_E_LIMIT), "ocsp fetch: POST %s: HTTP %d (rate-limited)", url,

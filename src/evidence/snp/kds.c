@@ -103,36 +103,6 @@ static bool good(cachet_endorsement_kind kind, const uint8_t *body, size_t len,
     return false;
 }
 
-static int64_t read_not_before(const char *dir)
-{
-    char *p = NULL;
-    uint8_t *b = NULL;
-    size_t n = 0;
-    int64_t t = 0;
-    if (!dir || asprintf(&p, "%s/" RATE_FILE, dir) < 0)
-        return 0;
-    if (cachet_file_read(p, 64, &b, &n) == CACHET_OK) {
-        char *end = NULL;
-        long long v = strtoll((const char *)b, &end, 10);
-        if (end != (const char *)b && v > 0)
-            t = (int64_t)v;
-    }
-    free(b);
-    free(p);
-    return t;
-}
-
-static void write_not_before(const char *dir, int64_t t)
-{
-    char *p = NULL, num[32];
-    if (!dir || asprintf(&p, "%s/" RATE_FILE, dir) < 0)
-        return;
-    int n = snprintf(num, sizeof num, "%" PRId64 "\n", t);
-    (void)mkdir(dir, 0700); /* best effort, as for the documents */
-    (void)cachet_file_write_atomic(p, num, (size_t)n, 0600);
-    free(p);
-}
-
 cachet_rc snp_kds_get(const snp_kds_opts *o, const char *url, cachet_endorsement_kind kind,
                       const cachet_x509 *crl_issuer, uint8_t **body, size_t *len)
 {
@@ -163,7 +133,7 @@ cachet_rc snp_kds_get(const snp_kds_opts *o, const char *url, cachet_endorsement
         return cachet_err(KDS_ERR(CACHET_E_NOT_FOUND), "kds: %s not cached and fetching is off",
                           url);
     }
-    int64_t not_before = read_not_before(o->cache_dir);
+    int64_t not_before = cachet_cache_not_before(o->cache_dir, RATE_FILE);
     if (not_before > o->now) {
         free(path);
         return cachet_err(KDS_ERR(CACHET_E_LIMIT),
@@ -184,7 +154,7 @@ cachet_rc snp_kds_get(const snp_kds_opts *o, const char *url, cachet_endorsement
         return cachet_err(KDS_ERR(CACHET_E_IO), "kds: GET %s failed: %s", url, why);
     }
     if (status == 429 || status == 503) {
-        write_not_before(o->cache_dir,
+        cachet_cache_set_not_before(o->cache_dir, RATE_FILE,
                          o->now + (retry_after > 0 ? retry_after : SNP_KDS_DEFAULT_BACKOFF));
         free(b);
         free(path);

@@ -159,36 +159,6 @@ static char *cache_path(const char *dir, const char *url, const char *ext)
     return p;
 }
 
-static int64_t read_not_before(const char *dir)
-{
-    char *p = NULL;
-    uint8_t *b = NULL;
-    size_t n = 0;
-    int64_t t = 0;
-    if (!dir || asprintf(&p, "%s/" RATE_FILE, dir) < 0)
-        return 0;
-    if (cachet_file_read(p, 64, &b, &n) == CACHET_OK) {
-        char *end = NULL;
-        long long v = strtoll((const char *)b, &end, 10);
-        if (end != (const char *)b && v > 0)
-            t = (int64_t)v;
-    }
-    free(b);
-    free(p);
-    return t;
-}
-
-static void write_not_before(const char *dir, int64_t t)
-{
-    char *p = NULL, num[32];
-    if (!dir || asprintf(&p, "%s/" RATE_FILE, dir) < 0)
-        return;
-    int n = snprintf(num, sizeof num, "%" PRId64 "\n", t);
-    (void)mkdir(dir, 0700); /* best effort, as for the documents */
-    (void)cachet_file_write_atomic(p, num, (size_t)n, 0600);
-    free(p);
-}
-
 /* A cached document (and its chain), or false. */
 static bool cache_read(const tdx_pcs_opts *o, const char *bpath, const char *cpath,
                        tdx_pcs_doc doc, const cachet_x509 *crl_issuer, uint8_t **body,
@@ -258,7 +228,7 @@ cachet_rc tdx_pcs_get(const tdx_pcs_opts *o, const char *url, tdx_pcs_doc doc,
                         url);
         goto out;
     }
-    if ((not_before = read_not_before(o->cache_dir)) > o->now) {
+    if ((not_before = cachet_cache_not_before(o->cache_dir, RATE_FILE)) > o->now) {
         rc = cachet_err(PCS_ERR(CACHET_E_LIMIT),
                         "pcs: rate-limited by Intel PCS; next request allowed in %" PRId64 " s",
                         not_before - o->now);
@@ -275,7 +245,7 @@ cachet_rc tdx_pcs_get(const tdx_pcs_opts *o, const char *url, tdx_pcs_doc doc,
         goto out;
     }
     if (status == 429 || status == 503) {
-        write_not_before(o->cache_dir,
+        cachet_cache_set_not_before(o->cache_dir, RATE_FILE,
                          o->now + (retry_after > 0 ? retry_after : TDX_PCS_DEFAULT_BACKOFF));
         rc = cachet_err(PCS_ERR(CACHET_E_LIMIT), "pcs: GET %s: HTTP %d (rate-limited)", url,
                         status);

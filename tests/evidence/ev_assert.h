@@ -8,6 +8,38 @@
 
 #include "cachet/evidence.h"
 
+/* How a test runs one verification (all optional). */
+typedef struct ev_opts {
+    const char *tee;
+    const cachet_evidence_ops *ops; /* a family with a test trust store */
+    const uint8_t *nonce;
+    size_t nonce_len;
+    cachet_x509 *const *anchors;
+    size_t n_anchors;
+    cachet_verify_cache *cache;
+} ev_opts;
+
+/* Verify at time t and return the result (asserts the call itself ran). */
+static inline cachet_verify_result *ev_verify(const uint8_t *ev, size_t len,
+                                              const cachet_endorsements *e, int64_t t,
+                                              const ev_opts *o)
+{
+    ev_opts none = {0};
+    if (!o)
+        o = &none;
+    cachet_verify_request req = {
+        .evidence = ev, .evidence_len = len, .tee = o->tee, .endorsements = e, .time = t,
+        .nonce = o->nonce, .nonce_len = o->nonce_len, .trust_anchors = o->anchors,
+        .n_trust_anchors = o->n_anchors, .cache = o->cache,
+    };
+    cachet_verify_result *res = NULL;
+    cachet_rc rc = o->ops ? cachet_evidence_verify_with(o->ops, &req, &res)
+                          : cachet_evidence_verify(&req, &res);
+    assert_int_equal(rc, CACHET_OK);
+    assert_non_null(res);
+    return res;
+}
+
 /* Print every check (visible in the TAP log when a test fails). */
 static inline void ev_dump(const cachet_verify_result *r)
 {

@@ -89,35 +89,6 @@ static cachet_endorsements *endorse(const char *const *rels, size_t n)
     return e;
 }
 
-typedef struct run_opts {
-    const char *tee;
-    const cachet_evidence_ops *ops;
-    const uint8_t *nonce;
-    size_t nonce_len;
-    cachet_x509 *const *anchors;
-    size_t n_anchors;
-    cachet_verify_cache *cache;
-} run_opts;
-
-static cachet_verify_result *verify(const uint8_t *rep, size_t len, const cachet_endorsements *e,
-                                    int64_t t, const run_opts *o)
-{
-    run_opts none = { 0 };
-    if (!o)
-        o = &none;
-    cachet_verify_request req = {
-        .evidence = rep, .evidence_len = len, .tee = o->tee, .endorsements = e, .time = t,
-        .nonce = o->nonce, .nonce_len = o->nonce_len, .trust_anchors = o->anchors,
-        .n_trust_anchors = o->n_anchors, .cache = o->cache,
-    };
-    cachet_verify_result *res = NULL;
-    cachet_rc rc = o->ops ? cachet_evidence_verify_with(o->ops, &req, &res)
-                          : cachet_evidence_verify(&req, &res);
-    assert_int_equal(rc, CACHET_OK);
-    assert_non_null(res);
-    return res;
-}
-
 /* Load a vector's report (copy) and endorsements. */
 static uint8_t *load(const vector *v, size_t *len, cachet_endorsements **e)
 {
@@ -147,7 +118,7 @@ static void test_vector_verdict(void **state)
     size_t len;
     cachet_endorsements *e;
     uint8_t *rep = load(v, &len, &e);
-    cachet_verify_result *r = verify(rep, len, e, at(v->at), NULL);
+    cachet_verify_result *r = ev_verify(rep, len, e, at(v->at), NULL);
 
     assert_true(r->auto_detected);
     assert_string_equal(r->tee, "snp");
@@ -183,7 +154,7 @@ static void test_vector_facts(void **state)
     size_t len;
     cachet_endorsements *e;
     uint8_t *rep = load(find("turin_oak_2025"), &len, &e);
-    cachet_verify_result *r = verify(rep, len, e, at("2025-10-01T08:00:00Z"), NULL);
+    cachet_verify_result *r = ev_verify(rep, len, e, at("2025-10-01T08:00:00Z"), NULL);
     /* Turin layout: 0x4700000002000100 = fmc 0, bl 1, tee 0, snp 2, ucode 71. */
     json_t *t = json_object_get(r->claims, "reported_tcb");
     assert_int_equal(json_integer_value(json_object_get(t, "fmc")), 0);
@@ -200,7 +171,7 @@ static void test_vector_facts(void **state)
 
     /* VLEK: VMPL 1, cspID, no chip id. */
     rep = load(find("milan_vlek_aws_trustee"), &len, &e);
-    r = verify(rep, len, e, at("2025-06-01T00:00:00Z"), NULL);
+    r = ev_verify(rep, len, e, at("2025-06-01T00:00:00Z"), NULL);
     assert_int_equal(json_integer_value(json_object_get(r->claims, "vmpl")), 1);
     assert_string_equal(ev_claim_str(r, "csp_id"), "CN=cc-us-east-2.amazonaws.com");
     ev_assert_na(r, "snp.vcek.hwid");
@@ -210,7 +181,7 @@ static void test_vector_facts(void **state)
 
     /* dstack: REPORTED_TCB (snp 23) lags CURRENT_TCB (snp 24); the VCEK is for 23. */
     rep = load(find("milan_dstack_2026"), &len, &e);
-    r = verify(rep, len, e, at("2026-07-01T00:00:00Z"), NULL);
+    r = ev_verify(rep, len, e, at("2026-07-01T00:00:00Z"), NULL);
     t = json_object_get(r->claims, "reported_tcb");
     assert_int_equal(json_integer_value(json_object_get(t, "snp")), 23);
     t = json_object_get(r->claims, "current_tcb");
@@ -222,7 +193,7 @@ static void test_vector_facts(void **state)
 
     /* Genoa v5: mitigation vectors = 1. */
     rep = load(find("genoa_v5_oak_2025"), &len, &e);
-    r = verify(rep, len, e, at("2025-10-01T08:00:00Z"), NULL);
+    r = ev_verify(rep, len, e, at("2025-10-01T08:00:00Z"), NULL);
     assert_string_equal(ev_claim_str(r, "launch_mit_vector"), "0x0000000000000001");
     assert_string_equal(ev_claim_str(r, "current_mit_vector"), "0x0000000000000001");
     cachet_verify_result_free(r);
@@ -299,7 +270,7 @@ static void test_invalid_vceks(void **state)
         free(der);
 
         cachet_endorsements *e = endorse(&files[i], 1);
-        cachet_verify_result *r = verify(rep, len, e, at(v->at), NULL);
+        cachet_verify_result *r = ev_verify(rep, len, e, at(v->at), NULL);
         ev_assert_verdict(r, CACHET_EV_CONTRAINDICATED, false);
         ev_assert_fail(r, "snp.chain");
         ev_assert_fail(r, "snp.vcek.hwid");
@@ -312,9 +283,9 @@ static void test_invalid_vceks(void **state)
 /* ---- negatives made from the real vectors ----------------------------------------- */
 
 static void expect_failure(const vector *v, uint8_t *rep, size_t len, cachet_endorsements *e,
-                           const char *when, const run_opts *o, const char *check, bool verified)
+                           const char *when, const ev_opts *o, const char *check, bool verified)
 {
-    cachet_verify_result *r = verify(rep, len, e, at(when ? when : v->at), o);
+    cachet_verify_result *r = ev_verify(rep, len, e, at(when ? when : v->at), o);
     ev_assert_verdict(r, CACHET_EV_CONTRAINDICATED, verified);
     ev_assert_fail(r, check);
     assert_true(json_array_size(r->errors) > 0);
@@ -362,7 +333,7 @@ static void test_wrong_vcek(void **state)
     cachet_endorsements_free(e);
     static const char *const other[] = { "snp/genoa_trustee_e2e/vcek.derived.der" };
     e = endorse(other, 1);
-    cachet_verify_result *r = verify(rep, len, e, at(v->at), NULL);
+    cachet_verify_result *r = ev_verify(rep, len, e, at(v->at), NULL);
     ev_assert_verdict(r, CACHET_EV_CONTRAINDICATED, false);
     ev_assert_pass(r, "snp.chain"); /* a genuine VCEK... */
     ev_assert_fail(r, "snp.vcek.hwid"); /* ...of another chip */
@@ -413,7 +384,7 @@ static void test_swapped_product_roots(void **state)
     swapped.products[SNP_PRODUCT_GENOA] = bt->products[SNP_PRODUCT_MILAN];
     cachet_evidence_ops ops = cachet_snp_ops;
     ops.config = &swapped;
-    run_opts o = { .ops = &ops };
+    ev_opts o = { .ops = &ops };
     expect_failure(v, rep, len, e, NULL, &o, "snp.chain", false);
     cachet_endorsements_free(e);
 
@@ -436,8 +407,8 @@ static void test_command_line_root(void **state)
     uint8_t *rep = load(v, &len, &e);
     const snp_trust *bt = snp_trust_builtin();
     cachet_x509 *anchors[] = { bt->products[SNP_PRODUCT_GENOA].ark };
-    run_opts o = { .anchors = anchors, .n_anchors = 1 };
-    cachet_verify_result *r = verify(rep, len, e, at(v->at), &o);
+    ev_opts o = { .anchors = anchors, .n_anchors = 1 };
+    cachet_verify_result *r = ev_verify(rep, len, e, at(v->at), &o);
     ev_assert_na(r, "snp.chain.trust_anchors");
     ev_assert_pass(r, "snp.chain");
     cachet_verify_result_free(r);
@@ -452,7 +423,7 @@ static void test_truncated_report(void **state)
     size_t len;
     cachet_endorsements *e;
     uint8_t *rep = load(v, &len, &e);
-    run_opts o = { .tee = "snp" };
+    ev_opts o = { .tee = "snp" };
     expect_failure(v, rep, len - 1, e, NULL, &o, "snp.report.size", false);
     expect_failure(v, rep, 0x2A0, e, NULL, &o, "snp.report.size", false);
     /* Without --tee a truncated report is not recognised at all. */
@@ -472,7 +443,7 @@ static void test_unknown_version(void **state)
     size_t len;
     cachet_endorsements *e;
     uint8_t *rep = load(v, &len, &e);
-    run_opts o = { .tee = "snp" };
+    ev_opts o = { .tee = "snp" };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         rep[0] = (uint8_t)bad[i];
         rep[1] = (uint8_t)(bad[i] >> 8);
@@ -490,7 +461,7 @@ static void test_reserved_abuse(void **state)
     size_t len;
     cachet_endorsements *e;
     uint8_t *rep = load(v, &len, &e);
-    run_opts o = { .tee = "snp" };
+    ev_opts o = { .tee = "snp" };
     for (size_t i = 0; i < sizeof offs / sizeof offs[0]; i++) {
         rep[offs[i]] ^= 0x20;
         expect_failure(v, rep, len, e, NULL, &o, "snp.report.reserved", false);
@@ -539,7 +510,7 @@ static void test_debug_policy(void **state)
     size_t len;
     cachet_endorsements *e;
     uint8_t *rep = load(v, &len, &e);
-    cachet_verify_result *r = verify(rep, len, e, at(v->at), NULL);
+    cachet_verify_result *r = ev_verify(rep, len, e, at(v->at), NULL);
     ev_assert_verdict(r, CACHET_EV_CONTRAINDICATED, true);
     ev_assert_fail(r, "snp.policy.debug");
     assert_true(json_is_true(json_object_get(r->claims, "debug")));
@@ -561,8 +532,8 @@ static void test_nonce(void **state)
     uint8_t *rep = load(v, &len, &e);
 
     uint8_t good[] = { 1, 2, 3, 4, 5 }; /* zero-padded to 64 bytes */
-    run_opts o = { .nonce = good, .nonce_len = sizeof good };
-    cachet_verify_result *r = verify(rep, len, e, at(v->at), &o);
+    ev_opts o = { .nonce = good, .nonce_len = sizeof good };
+    cachet_verify_result *r = ev_verify(rep, len, e, at(v->at), &o);
     ev_assert_pass(r, "snp.report_data.nonce");
     assert_string_equal(ev_claim_str(r, "freshness"), "nonce-matched");
     cachet_verify_result_free(r);
@@ -577,7 +548,7 @@ static void test_nonce(void **state)
     uint8_t full[64] = { 1, 2, 3, 4, 5 };
     o.nonce = full;
     o.nonce_len = 64;
-    r = verify(rep, len, e, at(v->at), &o);
+    r = ev_verify(rep, len, e, at(v->at), &o);
     ev_assert_pass(r, "snp.report_data.nonce");
     cachet_verify_result_free(r);
     uint8_t too_long[65] = { 1, 2, 3, 4, 5 };
@@ -594,8 +565,8 @@ static void test_nonce(void **state)
     size_t n;
     assert_int_equal(cachet_hex_decode("e0fd0bdb6aa4030a6ddea9073e1fcec5be6c782a2c8075a0825dfb3d9a81b924",
                                        n32, sizeof n32, &n), CACHET_OK);
-    o = (run_opts){ .nonce = n32, .nonce_len = 32 };
-    r = verify(rep, len, e, at(v->at), &o);
+    o = (ev_opts){ .nonce = n32, .nonce_len = 32 };
+    r = ev_verify(rep, len, e, at(v->at), &o);
     ev_assert_pass(r, "snp.report_data.nonce");
     ev_assert_verdict(r, CACHET_EV_WARNING, true);
     cachet_verify_result_free(r);
@@ -618,7 +589,7 @@ static void test_expired_time(void **state)
     v = find("genoa_trustee_e2e"); /* VCEK from 2025-05-27T17:57:03Z */
     rep = load(v, &len, &e);
     expect_failure(v, rep, len, e, "2025-05-27T17:57:02Z", NULL, "snp.chain", false);
-    cachet_verify_result *r = verify(rep, len, e, at("2025-05-27T17:57:03Z"), NULL);
+    cachet_verify_result *r = ev_verify(rep, len, e, at("2025-05-27T17:57:03Z"), NULL);
     ev_assert_verdict(r, CACHET_EV_WARNING, true);
     cachet_verify_result_free(r);
     cachet_endorsements_free(e);
@@ -634,7 +605,7 @@ static void test_missing_or_wrong_kind(void **state)
     cachet_endorsements *e;
     uint8_t *rep = load(v, &len, &e);
     cachet_endorsements *none = cachet_endorsements_new();
-    cachet_verify_result *r = verify(rep, len, none, at(v->at), NULL);
+    cachet_verify_result *r = ev_verify(rep, len, none, at(v->at), NULL);
     ev_assert_verdict(r, CACHET_EV_CONTRAINDICATED, false);
     ev_assert_fail(r, "snp.vcek.present");
     ev_assert_na(r, "snp.report.signature");
@@ -662,7 +633,7 @@ static void test_directories(void **state)
     uint8_t *rep = read_vec(v->report, &len);
     static const char *const dirs[] = { "snp/milan_oak_oc_release_2025", "snp/amd_roots" };
     cachet_endorsements *e = endorse(dirs, 2);
-    cachet_verify_result *r = verify(rep, len, e, at(v->at), NULL);
+    cachet_verify_result *r = ev_verify(rep, len, e, at(v->at), NULL);
     ev_assert_verdict(r, CACHET_EV_WARNING, true);
     ev_assert_pass(r, "snp.chain.supplied_ark");
     ev_assert_na(r, "evidence.endorsement.unused"); /* the .binarypb files */
@@ -681,9 +652,9 @@ static void test_chain_cache(void **state)
     cachet_endorsements *e;
     uint8_t *rep = load(v, &len, &e);
     cachet_verify_cache *cache = cachet_verify_cache_new(8);
-    run_opts o = { .cache = cache };
+    ev_opts o = { .cache = cache };
     for (int i = 0; i < 3; i++) {
-        cachet_verify_result *r = verify(rep, len, e, at(v->at), &o);
+        cachet_verify_result *r = ev_verify(rep, len, e, at(v->at), &o);
         ev_assert_verdict(r, CACHET_EV_WARNING, true);
         const cachet_check *c = cachet_checklog_find(r->checks, "snp.chain");
         assert_non_null(c);

@@ -155,35 +155,6 @@ static cachet_endorsements *endorse(const vector *v)
     return e;
 }
 
-typedef struct run_opts {
-    const char *tee;
-    const cachet_evidence_ops *ops;
-    const uint8_t *nonce;
-    size_t nonce_len;
-    cachet_x509 *const *anchors;
-    size_t n_anchors;
-    cachet_verify_cache *cache;
-} run_opts;
-
-static cachet_verify_result *verify(const uint8_t *q, size_t len, const cachet_endorsements *e,
-                                    int64_t t, const run_opts *o)
-{
-    run_opts none = { 0 };
-    if (!o)
-        o = &none;
-    cachet_verify_request req = {
-        .evidence = q, .evidence_len = len, .tee = o->tee, .endorsements = e, .time = t,
-        .nonce = o->nonce, .nonce_len = o->nonce_len, .trust_anchors = o->anchors,
-        .n_trust_anchors = o->n_anchors, .cache = o->cache,
-    };
-    cachet_verify_result *res = NULL;
-    cachet_rc rc = o->ops ? cachet_evidence_verify_with(o->ops, &req, &res)
-                          : cachet_evidence_verify(&req, &res);
-    assert_int_equal(rc, CACHET_OK);
-    assert_non_null(res);
-    return res;
-}
-
 static const vector *find(const char *name)
 {
     for (size_t i = 0; i < N_VECTORS; i++)
@@ -206,7 +177,7 @@ static void test_vector_verdict(void **state)
     size_t len;
     uint8_t *q = load_quote(v, &len);
     cachet_endorsements *e = endorse(v);
-    cachet_verify_result *r = verify(q, len, e, at(v->at), NULL);
+    cachet_verify_result *r = ev_verify(q, len, e, at(v->at), NULL);
 
     assert_true(r->auto_detected);
     assert_string_equal(r->tee, v->tee);
@@ -254,7 +225,7 @@ static void test_vector_facts(void **state)
     const vector *v = find("b0c06f_v4_dcapqvl_2025-06");
     uint8_t *q = load_quote(v, &len);
     cachet_endorsements *e = endorse(v);
-    cachet_verify_result *r = verify(q, len, e, at(v->at), NULL);
+    cachet_verify_result *r = ev_verify(q, len, e, at(v->at), NULL);
     assert_string_equal(ev_claim_str(r, "measurement"),
                         "91eb2b44d141d4ece09f0c75c2c53d247a3c68edd7fafe8a3520c942a604a407de03ae6dc5f87f27428b2538873118b7");
     assert_string_equal(ev_claim_str(r, "mrtd"), ev_claim_str(r, "measurement"));
@@ -284,7 +255,7 @@ static void test_vector_facts(void **state)
     v = find("00a06d_v4_trustee_quote6_outofdate");
     q = load_quote(v, &len);
     e = endorse(v);
-    r = verify(q, len, e, at(v->at), NULL);
+    r = ev_verify(q, len, e, at(v->at), NULL);
     tcb = json_object_get(r->claims, "tcb");
     assert_string_equal(json_string_value(json_object_get(tcb, "tdx_module_identity")), "TDX_03");
     assert_string_equal(json_string_value(json_object_get(tcb, "tdx_module_status")), "UpToDate");
@@ -299,7 +270,7 @@ static void test_vector_facts(void **state)
     v = find("sgx_00a067110000_dcapqvl_2025-06");
     q = load_quote(v, &len);
     e = endorse(v);
-    r = verify(q, len, e, at(v->at), NULL);
+    r = ev_verify(q, len, e, at(v->at), NULL);
     assert_string_equal(ev_claim_str(r, "pck_ca"), "processor");
     assert_string_equal(ev_claim_str(r, "measurement"),
                         "33d8736db756ed4997e04ba358d27833188f1932ff7b1d156904d3f560452fbb");
@@ -340,8 +311,8 @@ static void real_free(real *x)
  * unverified when auth). */
 static void expect_fail(real *x, uint8_t *mut, size_t len, const char *check, bool auth)
 {
-    run_opts o = { .ops = &cachet_tdx_ops };
-    cachet_verify_result *r = verify(mut, len, x->e, x->t, &o);
+    ev_opts o = { .ops = &cachet_tdx_ops };
+    cachet_verify_result *r = ev_verify(mut, len, x->e, x->t, &o);
     ev_assert_fail(r, check);
     assert_int_equal(r->status, CACHET_EV_CONTRAINDICATED);
     assert_int_equal(r->verified, !auth);
@@ -402,8 +373,8 @@ static void test_wrong_qe_binding(void **state)
     uint8_t *m = malloc(x.len);
     memcpy(m, x.q, x.len);
     m[x.pq.qe_auth - x.q] ^= 0x80;
-    run_opts o = { .ops = &cachet_tdx_ops };
-    cachet_verify_result *r = verify(m, x.len, x.e, x.t, &o);
+    ev_opts o = { .ops = &cachet_tdx_ops };
+    cachet_verify_result *r = ev_verify(m, x.len, x.e, x.t, &o);
     ev_assert_fail(r, "tdx.qe_report.binding");
     ev_assert_pass(r, "tdx.qe_report.signature");
     ev_assert_pass(r, "tdx.quote.signature");
@@ -467,8 +438,8 @@ static void test_pck_chain_mutations(void **state)
     /* The same chain re-assembled still verifies (the helper is right). */
     char *full = chain_prefix(&x, 3);
     uint8_t *m = with_chain(&x, full, strlen(full), &n);
-    run_opts o = { .ops = &cachet_tdx_ops };
-    cachet_verify_result *r = verify(m, n, x.e, x.t, &o);
+    ev_opts o = { .ops = &cachet_tdx_ops };
+    cachet_verify_result *r = ev_verify(m, n, x.e, x.t, &o);
     ev_assert_verdict(r, CACHET_EV_AFFIRMING, true);
     cachet_verify_result_free(r);
     free(m);
@@ -540,8 +511,8 @@ static void test_tampered_tcb_info(void **state)
     cachet_endorsements *e = edited_collateral(B0C06F "/collateral.json", "tcb_info",
                                                "\"tcbEvaluationDataNumber\":17",
                                                "\"tcbEvaluationDataNumber\":18");
-    run_opts o = { .ops = &cachet_tdx_ops };
-    cachet_verify_result *r = verify(x.q, x.len, e, x.t, &o);
+    ev_opts o = { .ops = &cachet_tdx_ops };
+    cachet_verify_result *r = ev_verify(x.q, x.len, e, x.t, &o);
     ev_assert_fail(r, "tdx.tcb_info.signature");
     ev_assert_pass(r, "tdx.quote.signature");
     ev_assert_verdict(r, CACHET_EV_CONTRAINDICATED, false);
@@ -569,7 +540,7 @@ static void test_tampered_tcb_info(void **state)
     assert_non_null(hit);
     hit[12] = '3';
     assert_int_equal(cachet_endorsements_add_bytes(x.e, "qe_identity.json", qe, qlen), CACHET_OK);
-    r = verify(x.q, x.len, x.e, x.t, &o);
+    r = ev_verify(x.q, x.len, x.e, x.t, &o);
     ev_assert_fail(r, "tdx.qe_identity.signature");
     ev_assert_verdict(r, CACHET_EV_CONTRAINDICATED, false);
     cachet_verify_result_free(r);
@@ -582,21 +553,21 @@ static void test_expired_collateral(void **state)
     (void)state;
     real x;
     real_load(&x, "b0c06f_v4_dcapqvl_2025-06");
-    run_opts o = { .ops = &cachet_tdx_ops };
+    ev_opts o = { .ops = &cachet_tdx_ops };
     /* A day after the TCB info's nextUpdate (and the PCK CRL's). */
-    cachet_verify_result *r = verify(x.q, x.len, x.e, at("2025-07-20T12:00:00Z"), &o);
+    cachet_verify_result *r = ev_verify(x.q, x.len, x.e, at("2025-07-20T12:00:00Z"), &o);
     ev_assert_fail(r, "tdx.tcb_info.validity");
     ev_assert_fail(r, "tdx.qe_identity.validity");
     ev_assert_fail(r, "tdx.crl.pck");
     assert_int_equal(r->status, CACHET_EV_CONTRAINDICATED);
     cachet_verify_result_free(r);
     /* Before it was issued. */
-    r = verify(x.q, x.len, x.e, at("2025-06-01T00:00:00Z"), &o);
+    r = ev_verify(x.q, x.len, x.e, at("2025-06-01T00:00:00Z"), &o);
     ev_assert_fail(r, "tdx.tcb_info.validity");
     assert_int_equal(r->status, CACHET_EV_CONTRAINDICATED);
     cachet_verify_result_free(r);
     /* Past the PCK certificate's notAfter (2032-02-06). */
-    r = verify(x.q, x.len, x.e, at("2033-01-01T00:00:00Z"), &o);
+    r = ev_verify(x.q, x.len, x.e, at("2033-01-01T00:00:00Z"), &o);
     ev_assert_fail(r, "tdx.pck.chain");
     ev_assert_verdict(r, CACHET_EV_CONTRAINDICATED, false);
     cachet_verify_result_free(r);
@@ -620,8 +591,8 @@ static void test_fmspc_mismatch(void **state)
         add_path(x.e, rel);
         free(rel);
     }
-    run_opts o = { .ops = &cachet_tdx_ops };
-    cachet_verify_result *r = verify(x.q, x.len, x.e, x.t, &o);
+    ev_opts o = { .ops = &cachet_tdx_ops };
+    cachet_verify_result *r = ev_verify(x.q, x.len, x.e, x.t, &o);
     ev_assert_fail(r, "tdx.tcb_info.fmspc");
     ev_assert_only_failures(r, "tdx.tcb_info.fmspc");
     ev_assert_verdict(r, CACHET_EV_CONTRAINDICATED, false);
@@ -650,8 +621,8 @@ static void test_qe_identity_mismatch(void **state)
     json_object_set(j, "qe_identity_signature", json_object_get(s, "qe_identity_signature"));
     char *out = json_dumps(j, JSON_COMPACT);
     assert_int_equal(cachet_endorsements_add_bytes(e, "mixed.json", out, strlen(out)), CACHET_OK);
-    run_opts o = { .ops = &cachet_tdx_ops };
-    cachet_verify_result *r = verify(x.q, x.len, e, at("2025-07-19T10:00:00Z"), &o);
+    ev_opts o = { .ops = &cachet_tdx_ops };
+    cachet_verify_result *r = ev_verify(x.q, x.len, e, at("2025-07-19T10:00:00Z"), &o);
     ev_assert_fail(r, "tdx.qe_identity.id");
     ev_assert_verdict(r, CACHET_EV_CONTRAINDICATED, false);
     cachet_verify_result_free(r);
@@ -671,8 +642,8 @@ static void test_nonce(void **state)
     real_load(&x, "b0c06f_v4_dcapqvl_2025-06");
     uint8_t wrong[32];
     memset(wrong, 0x11, sizeof wrong);
-    run_opts o = { .ops = &cachet_tdx_ops, .nonce = wrong, .nonce_len = sizeof wrong };
-    cachet_verify_result *r = verify(x.q, x.len, x.e, x.t, &o);
+    ev_opts o = { .ops = &cachet_tdx_ops, .nonce = wrong, .nonce_len = sizeof wrong };
+    cachet_verify_result *r = ev_verify(x.q, x.len, x.e, x.t, &o);
     ev_assert_fail(r, "tdx.report_data.nonce");
     ev_assert_only_failures(r, "tdx.report_data.nonce");
     ev_assert_verdict(r, CACHET_EV_CONTRAINDICATED, true);
@@ -681,7 +652,7 @@ static void test_nonce(void **state)
 
     o.nonce = x.pq.td.reportdata;
     o.nonce_len = 64;
-    r = verify(x.q, x.len, x.e, x.t, &o);
+    r = ev_verify(x.q, x.len, x.e, x.t, &o);
     ev_assert_pass(r, "tdx.report_data.nonce");
     ev_assert_verdict(r, CACHET_EV_AFFIRMING, true);
     assert_string_equal(ev_claim_str(r, "freshness"), "nonce-matched");
@@ -692,7 +663,7 @@ static void test_nonce(void **state)
     real_load(&x, "00a06d_v4_trustee_quote6_outofdate");
     o.nonce = x.pq.td.reportdata;
     o.nonce_len = 48;
-    r = verify(x.q, x.len, x.e, x.t, &o);
+    r = ev_verify(x.q, x.len, x.e, x.t, &o);
     ev_assert_pass(r, "tdx.report_data.nonce");
     cachet_verify_result_free(r);
     real_free(&x);
@@ -704,17 +675,17 @@ static void test_truncated(void **state)
     real x;
     real_load(&x, "b0c06f_v4_dcapqvl_2025-06");
     size_t end = x.pq.signed_len + 4 + x.pq.sig_data_len; /* padding follows */
-    run_opts o = { .ops = &cachet_tdx_ops };
+    ev_opts o = { .ops = &cachet_tdx_ops };
     size_t checked = 0;
     for (size_t n = 0; n < end; n += (n < 700 ? 1 : 97)) {
-        cachet_verify_result *r = verify(x.q, n, x.e, x.t, &o);
+        cachet_verify_result *r = ev_verify(x.q, n, x.e, x.t, &o);
         ev_assert_fail(r, "tdx.quote.format");
         ev_assert_verdict(r, CACHET_EV_CONTRAINDICATED, false);
         cachet_verify_result_free(r);
         checked++;
     }
     /* Cutting only padding leaves a valid quote. */
-    cachet_verify_result *r = verify(x.q, end, x.e, x.t, &o);
+    cachet_verify_result *r = ev_verify(x.q, end, x.e, x.t, &o);
     ev_assert_verdict(r, CACHET_EV_AFFIRMING, true);
     cachet_verify_result_free(r);
     print_message("# %zu truncations rejected\n", checked);
@@ -767,8 +738,8 @@ static void test_wrong_family_and_anchors(void **state)
     (void)state;
     real x;
     real_load(&x, "b0c06f_v4_dcapqvl_2025-06");
-    run_opts o = { .tee = "sgx" };
-    cachet_verify_result *r = verify(x.q, x.len, x.e, x.t, &o);
+    ev_opts o = { .tee = "sgx" };
+    cachet_verify_result *r = ev_verify(x.q, x.len, x.e, x.t, &o);
     ev_assert_fail(r, "sgx.quote.tee_type");
     ev_assert_verdict(r, CACHET_EV_CONTRAINDICATED, false);
     cachet_verify_result_free(r);
@@ -776,8 +747,8 @@ static void test_wrong_family_and_anchors(void **state)
     /* --trust-anchor never stands in for the Intel root (noted, unused). */
     testpki_cert *ta = testpki_mint(&(testpki_cert_opts){ .cn = "Some CA", .ca = true }, NULL);
     cachet_x509 *anchors[1] = { testpki_x509(ta) };
-    o = (run_opts){ .tee = "tdx", .anchors = anchors, .n_anchors = 1 };
-    r = verify(x.q, x.len, x.e, x.t, &o);
+    o = (ev_opts){ .tee = "tdx", .anchors = anchors, .n_anchors = 1 };
+    r = ev_verify(x.q, x.len, x.e, x.t, &o);
     ev_assert_na(r, "tdx.pck.trust_anchors");
     ev_assert_verdict(r, CACHET_EV_AFFIRMING, true);
     cachet_verify_result_free(r);
@@ -785,8 +756,8 @@ static void test_wrong_family_and_anchors(void **state)
     testpki_free(ta);
 
     /* The alias and the SGX quote through --tee tdx. */
-    o = (run_opts){ .tee = "intel-tdx" };
-    r = verify(x.q, x.len, x.e, x.t, &o);
+    o = (ev_opts){ .tee = "intel-tdx" };
+    r = ev_verify(x.q, x.len, x.e, x.t, &o);
     assert_string_equal(r->tee, "tdx");
     cachet_verify_result_free(r);
     real_free(&x);
@@ -798,11 +769,11 @@ static void test_cache(void **state)
     real x;
     real_load(&x, "b0c06f_v4_dcapqvl_2025-06");
     cachet_verify_cache *c = cachet_verify_cache_new(16);
-    run_opts o = { .ops = &cachet_tdx_ops, .cache = c };
-    cachet_verify_result *r1 = verify(x.q, x.len, x.e, x.t, &o);
+    ev_opts o = { .ops = &cachet_tdx_ops, .cache = c };
+    cachet_verify_result *r1 = ev_verify(x.q, x.len, x.e, x.t, &o);
     ev_assert_verdict(r1, CACHET_EV_AFFIRMING, true);
     assert_int_equal(cachet_verify_cache_hits(c), 0);
-    cachet_verify_result *r2 = verify(x.q, x.len, x.e, x.t - 3600, &o);
+    cachet_verify_result *r2 = ev_verify(x.q, x.len, x.e, x.t - 3600, &o);
     ev_assert_verdict(r2, CACHET_EV_AFFIRMING, true);
     ev_assert_pass(r2, "tdx.collateral.cache");
     assert_int_equal(cachet_verify_cache_hits(c), 1);
@@ -813,18 +784,18 @@ static void test_cache(void **state)
     uint8_t *m = malloc(x.len);
     memcpy(m, x.q, x.len);
     m[x.pq.signature - x.q] ^= 1;
-    cachet_verify_result *r3 = verify(m, x.len, x.e, x.t, &o);
+    cachet_verify_result *r3 = ev_verify(m, x.len, x.e, x.t, &o);
     ev_assert_pass(r3, "tdx.collateral.cache");
     ev_assert_fail(r3, "tdx.quote.signature");
     ev_assert_verdict(r3, CACHET_EV_CONTRAINDICATED, false);
     /* Outside the collateral window: no hit, and the expiry is reported. */
-    cachet_verify_result *r4 = verify(x.q, x.len, x.e, at("2025-07-20T00:00:00Z"), &o);
+    cachet_verify_result *r4 = ev_verify(x.q, x.len, x.e, at("2025-07-20T00:00:00Z"), &o);
     ev_assert_fail(r4, "tdx.tcb_info.validity");
     /* Different endorsements: a different key. */
     real y;
     real_load(&y, "b0c06f_v4_dcapqvl_2025-06");
     cachet_endorsements *none = cachet_endorsements_new();
-    cachet_verify_result *r5 = verify(x.q, x.len, none, x.t, &o);
+    cachet_verify_result *r5 = ev_verify(x.q, x.len, none, x.t, &o);
     ev_assert_na(r5, "tdx.tcb_info.select");
     assert_null(cachet_checklog_find(r5->checks, "tdx.collateral.cache"));
     cachet_verify_result_free(r1);
@@ -890,8 +861,8 @@ static void test_trailing_bytes(void **state)
     real x;
     real_load(&x, "invalid: 50806f_v4_gotdxguest_SPR_E4");
     assert_int_equal(x.pq.trailing, 39);
-    run_opts o = { .ops = &cachet_tdx_ops };
-    cachet_verify_result *r = verify(x.q, x.len, x.e, x.t, &o);
+    ev_opts o = { .ops = &cachet_tdx_ops };
+    cachet_verify_result *r = ev_verify(x.q, x.len, x.e, x.t, &o);
     const cachet_check *c = cachet_checklog_find(r->checks, "tdx.quote.format");
     assert_non_null(strstr(c->detail, "39 bytes after the signature data"));
     cachet_verify_result_free(r);

@@ -46,6 +46,10 @@ cachet_rc cachet_kbs_client_request(cachet_kbs_client *c, const char *method, co
 /* The session cookie value ("" when none); set: replace it (tests). */
 const char *cachet_kbs_client_session(const cachet_kbs_client *c);
 void cachet_kbs_client_set_session(cachet_kbs_client *c, const char *id);
+/* Bind up to 64 bytes of caller data into the evidence of the next attest
+ * (runtime data "user-data"; cachet serve binds its model's content digest,
+ * so a broker policy can pin the model).  CACHET_E_LIMIT beyond 64 bytes. */
+cachet_rc cachet_kbs_client_set_user_data(cachet_kbs_client *c, const uint8_t *data, size_t len);
 
 /* POST /auth with tee; *nonce: the challenge nonce (malloc'd). */
 cachet_rc cachet_kbs_client_auth(cachet_kbs_client *c, const char *tee, char **nonce);

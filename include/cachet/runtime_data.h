@@ -93,6 +93,14 @@ cachet_rc cachet_runtime_data_report_data(const json_t *rd,
  * "user-data", and nothing else.  The detail names what is wrong. */
 cachet_rc cachet_runtime_data_check(const json_t *rd);
 
+/* After verification has matched the evidence's report data to this
+ * runtime data: record its "user-data" (if any) as the claim "user_data"
+ * (hex) of the verified result, so that a policy can pin it
+ * (`"claims": {"user_data": [hex]}`; cachet serve binds its model's content
+ * digest there, docs/serve.md).  Does nothing for an unverified result. */
+struct cachet_verify_result;
+cachet_rc cachet_runtime_data_annotate(struct cachet_verify_result *res, const json_t *rd);
+
 #ifdef __cplusplus
 }
 #endif

@@ -18,6 +18,8 @@ struct cachet_kbs_client {
     cachet_pkey *key;  /* the ephemeral tee key */
     long timeout;
     char *ca_file;
+    uint8_t user_data[64]; /* bound as runtime data "user-data" (docs/serve.md §1) */
+    size_t user_data_len;
 };
 
 #endif

@@ -98,7 +98,9 @@ cachet_rc cachet_kbs_client_attest(cachet_kbs_client *c, cachet_attester *a)
         goto done;
     if ((rc = cachet_pkey_generate_ec(CACHET_CURVE_P256, &c->key)) != CACHET_OK)
         goto done;
-    cachet_runtime_data_params p = {.nonce = nonce, .tee_pubkey = c->key};
+    cachet_runtime_data_params p = {.nonce = nonce, .tee_pubkey = c->key,
+                                    .user_data = c->user_data_len ? c->user_data : NULL,
+                                    .user_data_len = c->user_data_len};
     if ((rc = cachet_runtime_data_build(&p, &rd)) != CACHET_OK ||
         (rc = cachet_runtime_data_report_data(rd, report_data)) != CACHET_OK ||
         (rc = cachet_jcs_dump(rd, &rdtext, &rdlen)) != CACHET_OK ||

@@ -76,6 +76,18 @@ void cachet_kbs_client_set_session(cachet_kbs_client *c, const char *id)
         snprintf(c->session, sizeof c->session, "%s", id ? id : "");
 }
 
+cachet_rc cachet_kbs_client_set_user_data(cachet_kbs_client *c, const uint8_t *data, size_t len)
+{
+    if (!c || (len && !data))
+        return cl_err(INVALID_ARG, "user data: missing argument");
+    if (len > sizeof c->user_data)
+        return cl_err(LIMIT, "user data: %zu bytes, at most %zu", len, sizeof c->user_data);
+    if (len)
+        memcpy(c->user_data, data, len);
+    c->user_data_len = len;
+    return CACHET_OK;
+}
+
 typedef struct buf {
     char *p;
     size_t n;

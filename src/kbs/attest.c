@@ -140,6 +140,9 @@ cachet_rc kbs_verify_and_appraise(const kbs_verifier *v, const cachet_policy *po
         if (out->why[0])
             return CACHET_OK;
     }
+    /* The report data matched SHA-384(JCS(rd)): rd's user-data is vouched for. */
+    if (rd && (rc = cachet_runtime_data_annotate(out->result, out->runtime_data)) != CACHET_OK)
+        return rc;
     cachet_appraisal_input in = {
         .primary = out->result,
         .devices = (const cachet_verify_result *const *)out->devices,

@@ -651,6 +651,58 @@ static void test_debug_and_measurement(void **state)
     cachet_kbs_client_free(c);
 }
 
+/* docs/serve.md §1: a server binds its model's content digest as runtime
+ * data "user-data"; the broker's policy pins it through claim user_data, so
+ * the model key goes only to a server that will load exactly that model. */
+static cachet_rc fetch_with_user_data(kbs_fix *f, const uint8_t *ud, size_t ud_len)
+{
+    cachet_kbs_client *c = client(f);
+    uint8_t *sec = NULL;
+    size_t len = 0;
+    cachet_rc rc = cachet_kbs_client_set_user_data(c, ud, ud_len);
+    if (rc == CACHET_OK)
+        rc = cachet_kbs_client_attest(c, f->attester);
+    if (rc == CACHET_OK)
+        rc = cachet_kbs_client_get_resource(c, LLAMA, &sec, &len);
+    cachet_secure_free(sec);
+    cachet_kbs_client_free(c);
+    return rc;
+}
+
+static void test_model_digest_pinned(void **state)
+{
+    kbs_fix *f = *state;
+    uint8_t model[32], other[32];
+    memset(model, 0xA5, sizeof model);
+    memset(other, 0x5A, sizeof other);
+    char *tok = NULL, *resp = NULL;
+    assert_int_equal(cachet_kbs_admin_token(f->admin, kbs_fix_now, 600, &tok), CACHET_OK);
+    char *pb = policy_body("{\"rules\":[{\"name\":\"dev\",\"tee\":[\"sample\"],\"status\":"
+                           "[\"affirming\",\"warning\"],\"claims\":{\"user_data\":[\""
+                           "a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5\"]}}]}");
+    cachet_kbs_client *c = client(f);
+    assert_int_equal(admin(c, "POST", "/kbs/v0/attestation-policy", pb, tok, &resp), 200);
+    free(resp);
+    cachet_kbs_client_free(c);
+    free(pb);
+    free(tok);
+    cachet_rc rc = fetch_with_user_data(f, model, sizeof model);
+    if (rc != CACHET_OK)
+        print_message("# %s\n", cachet_err_detail());
+    assert_int_equal(rc, CACHET_OK);
+    rc = fetch_with_user_data(f, other, sizeof other);
+    assert_refused(rc, "AttestationError");
+    assert_non_null(strstr(cachet_err_detail(), "admits no rule"));
+    /* no user-data at all: the claim is absent, the condition fails */
+    rc = fetch_with_user_data(f, NULL, 0);
+    assert_refused(rc, "AttestationError");
+    uint8_t big[65] = {0};
+    c = client(f);
+    assert_int_equal(cachet_rc_code(cachet_kbs_client_set_user_data(c, big, sizeof big)),
+                     CACHET_E_LIMIT);
+    cachet_kbs_client_free(c);
+}
+
 #define LOAD_THREADS 8
 #define LOAD_FLOWS 6
 
@@ -725,6 +777,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_admin_api, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_load, setup_load, teardown),
         cmocka_unit_test_setup_teardown(test_debug_and_measurement, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_model_digest_pinned, setup, teardown),
         cmocka_unit_test_setup_teardown(test_https_flow, setup_https, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

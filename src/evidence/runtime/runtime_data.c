@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cachet/encoding.h"
+#include "cachet/evidence.h"
 #include "cachet/runtime_data.h"
 
 #define RD_RC(code) CACHET_RC(CACHET_SUB_EVIDENCE, CACHET_E_##code)
@@ -160,4 +161,37 @@ cachet_rc cachet_runtime_data_check(const json_t *rd)
         free(raw);
     }
     return CACHET_OK;
+}
+
+/* docs/serve.md §3.5: once the report data has matched SHA-384(JCS(rd)),
+ * the runtime data is as authentic as the evidence, so its user-data can
+ * stand as a claim a policy pins (cachet serve puts the model digest
+ * there). */
+cachet_rc cachet_runtime_data_annotate(cachet_verify_result *res, const json_t *rd)
+{
+    if (!res || !rd)
+        return cachet_err(RD_RC(INVALID_ARG), "runtime data annotate: missing argument");
+    if (!res->verified || !json_is_object(res->claims))
+        return CACHET_OK; /* nothing to vouch for */
+    const json_t *ud = json_object_get(rd, RD_USER_DATA);
+    if (!json_is_string(ud))
+        return CACHET_OK;
+    uint8_t *raw = NULL;
+    size_t n = 0;
+    if (cachet_base64url_decode(json_string_value(ud), json_string_length(ud), &raw, &n) !=
+            CACHET_OK ||
+        n > RD_MAX_USER_DATA) {
+        free(raw);
+        return cachet_err(RD_RC(FORMAT), "runtime data: \"user-data\" is not base64url");
+    }
+    char *hex = malloc(2 * n + 1);
+    if (!hex) {
+        free(raw);
+        return cachet_err(RD_RC(NOMEM), "runtime data annotate: out of memory");
+    }
+    cachet_hex_encode(raw, n, hex);
+    free(raw);
+    int bad = json_object_set_new(res->claims, "user_data", json_string(hex));
+    free(hex);
+    return bad ? cachet_err(RD_RC(NOMEM), "runtime data annotate: out of memory") : CACHET_OK;
 }

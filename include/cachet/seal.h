@@ -166,6 +166,12 @@ cachet_rc cachet_seal_reader_unlock(cachet_seal_reader *r, const cachet_seal_key
 /* The content digest (after unlock; CACHET_E_STATE before). */
 cachet_rc cachet_seal_reader_digest(const cachet_seal_reader *r,
                                     uint8_t out[CACHET_SEAL_DIGEST_LEN]);
+/* The content digest the file claims, before unlock: the header and the
+ * chunk tags it hashes are public, so anyone can compute it (a server binds
+ * it into evidence before it has the key).  Unauthenticated: unlock then
+ * recomputes it, and a file whose chunks do not authenticate fails later. */
+cachet_rc cachet_seal_reader_claimed_digest(const cachet_seal_reader *r,
+                                            uint8_t out[CACHET_SEAL_DIGEST_LEN]);
 /* CACHET_E_MISMATCH unless the content digest equals expected. */
 cachet_rc cachet_seal_reader_expect_digest(const cachet_seal_reader *r,
                                            const uint8_t expected[CACHET_SEAL_DIGEST_LEN]);

@@ -138,7 +138,8 @@ const cachet_seal_header *cachet_seal_reader_header(const cachet_seal_reader *r)
 bool cachet_seal_reader_unlocked(const cachet_seal_reader *r) { return r && r->unlocked; }
 
 /* §6: SHA-256(header || tag_0 || ... || tag_{n-1}). */
-static cachet_rc compute_content_digest(cachet_seal_reader *r)
+static cachet_rc compute_content_digest(const cachet_seal_reader *r,
+                                        uint8_t out[CACHET_SEAL_DIGEST_LEN])
 {
     cachet_hash_ctx *hc = cachet_hash_new(CACHET_HASH_SHA256);
     if (!hc)
@@ -156,7 +157,7 @@ static cachet_rc compute_content_digest(cachet_seal_reader *r)
             rc = cachet_hash_update(hc, tag, sizeof tag);
     }
     if (rc == CACHET_OK)
-        rc = cachet_hash_final(hc, r->content_digest);
+        rc = cachet_hash_final(hc, out);
     cachet_hash_free(hc);
     return seal_wrap(rc, "computing the content digest");
 }
@@ -200,7 +201,7 @@ cachet_rc cachet_seal_reader_unlock(cachet_seal_reader *r, const cachet_seal_key
     rc = seal_wrap(cachet_sha256(r->header_bytes, r->h.header_len, r->header_digest),
                    "hashing the header");
     if (rc == CACHET_OK)
-        rc = compute_content_digest(r);
+        rc = compute_content_digest(r, r->content_digest);
     if (rc != CACHET_OK)
         goto fail;
     r->unlocked = true;
@@ -221,6 +222,14 @@ cachet_rc cachet_seal_reader_digest(const cachet_seal_reader *r, uint8_t out[CAC
         return seal_err(STATE, "the content digest is known only after unlock");
     memcpy(out, r->content_digest, CACHET_SEAL_DIGEST_LEN);
     return CACHET_OK;
+}
+
+cachet_rc cachet_seal_reader_claimed_digest(const cachet_seal_reader *r,
+                                            uint8_t out[CACHET_SEAL_DIGEST_LEN])
+{
+    if (!r || !out)
+        return seal_err(INVALID_ARG, "reader_claimed_digest: NULL argument");
+    return compute_content_digest(r, out);
 }
 
 cachet_rc cachet_seal_reader_expect_digest(const cachet_seal_reader *r,

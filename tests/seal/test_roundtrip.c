@@ -236,6 +236,10 @@ static void test_header_fields(void **state)
     assert_seal_ok(cachet_seal_reader_open(s1, &r));
     assert_false(cachet_seal_reader_unlocked(r));
     assert_seal_rc(cachet_seal_reader_digest(r, d3), STATE);
+    /* the digest a server binds into evidence before it has the key */
+    assert_seal_ok(cachet_seal_reader_claimed_digest(r, d3));
+    assert_memory_equal(d1, d3, sizeof d1);
+    memset(d3, 0, sizeof d3);
     assert_seal_ok(cachet_seal_reader_unlock(r, f->key));
     assert_seal_rc(cachet_seal_reader_unlock(r, f->key), STATE);
     assert_seal_ok(cachet_seal_reader_digest(r, d3));

@@ -13,6 +13,7 @@ all: build
 
 deps:
 	@scripts/install-deps
+	@scripts/build-llama >/dev/null
 
 $(BUILD)/build.ninja: | deps
 	meson setup $(BUILD)

@@ -394,6 +394,27 @@ cachet_rc cachet_ocsp_request(const cachet_x509 *cert, const cachet_x509 *issuer
  * when there is none, CACHET_E_LIMIT when it does not fit cap. */
 cachet_rc cachet_x509_ocsp_url(const cachet_x509 *cert, char *buf, size_t cap);
 
+/* ---- self-issued certificates (src/crypto/x509_make.c) -------------------- */
+
+/* One extension carried verbatim: value is the DER placed in extnValue's
+ * OCTET STRING (for 2.23.133.5.4.9, the CBOR-tagged evidence). */
+typedef struct cachet_x509_ext {
+    const char *oid;          /* dotted form, "2.23.133.5.4.9" */
+    bool critical;
+    const uint8_t *value;
+    size_t len;
+} cachet_x509_ext;
+
+/* A v3 certificate for key, signed by key itself (ECDSA with SHA-256):
+ * subject = issuer = CN=cn, a random positive 128-bit serial, validity
+ * [not_before, not_after] (Unix seconds), basicConstraints CA:FALSE,
+ * keyUsage digitalSignature, extKeyUsage serverAuth, a subject key
+ * identifier, then exts in order.  *pem: the PEM (malloc'd); cert (may be
+ * NULL): the same certificate parsed. */
+cachet_rc cachet_x509_self_signed(const cachet_pkey *key, const char *cn, int64_t not_before,
+                                  int64_t not_after, const cachet_x509_ext *exts, size_t n_exts,
+                                  char **pem, cachet_x509 **cert);
+
 #ifdef __cplusplus
 }
 #endif

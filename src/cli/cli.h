@@ -24,12 +24,14 @@ int cli_wants_help(int argc, char **argv);
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 extern const cli_command cli_cmd_attest;
+extern const cli_command cli_cmd_chat;
 extern const cli_command cli_cmd_get_resource;
 extern const cli_command cli_cmd_kbs;
 extern const cli_command cli_cmd_kbs_admin;
 extern const cli_command cli_cmd_kbs_client;
 extern const cli_command cli_cmd_policy;
 extern const cli_command cli_cmd_seal;
+extern const cli_command cli_cmd_serve;
 extern const cli_command cli_cmd_token;
 extern const cli_command cli_cmd_unseal;
 extern const cli_command cli_cmd_verify;

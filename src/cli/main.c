@@ -8,12 +8,14 @@
 
 static const cli_command *const commands[] = {
     &cli_cmd_attest,
+    &cli_cmd_chat,
     &cli_cmd_get_resource,
     &cli_cmd_kbs,
     &cli_cmd_kbs_admin,
     &cli_cmd_kbs_client,
     &cli_cmd_policy,
     &cli_cmd_seal,
+    &cli_cmd_serve,
     &cli_cmd_token,
     &cli_cmd_unseal,
     &cli_cmd_verify,

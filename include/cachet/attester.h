@@ -103,9 +103,12 @@ cachet_rc cachet_attester_nvgpu_new(const char *library, cachet_attester **out);
 /* Evidence whose 64-byte report data (SNP REPORT_DATA, TDX REPORTDATA,
  * sample report_data) is exactly report_data: for callers that computed the
  * binding themselves (cachet_runtime_data_report_data(), composite CPU+GPU
- * evidence).  runtime_data: the JCS text it hashes (sample evidence embeds
- * it; may be NULL).  CACHET_E_UNSUPPORTED for attesters without such a
- * field (TPM, Nitro, GPUs: use cachet_attester_collect()). */
+ * evidence).  TPM and Nitro evidence carry the first
+ * cachet_runtime_data_binding_len() = 48 bytes (the SHA-384 digest) as the
+ * quote's extraData / the document's nonce, and refuse report data whose
+ * last 16 bytes are not zero.  runtime_data: the JCS text it hashes (sample
+ * evidence embeds it; may be NULL).  CACHET_E_UNSUPPORTED for attesters
+ * without such a field (GPUs: use cachet_attester_collect()). */
 cachet_rc cachet_attester_collect_bound(cachet_attester *a, const uint8_t report_data[64],
                                         const char *runtime_data, size_t runtime_data_len,
                                         uint8_t **evidence, size_t *len);

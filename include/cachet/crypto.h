@@ -415,6 +415,31 @@ cachet_rc cachet_x509_self_signed(const cachet_pkey *key, const char *cn, int64_
                                   int64_t not_after, const cachet_x509_ext *exts, size_t n_exts,
                                   char **pem, cachet_x509 **cert);
 
+/* A v3 certificate for subject_key signed by issuer_key: issuer name from
+ * issuer_cert (whose key must be issuer_key, a CA with keyCertSign when it
+ * has keyUsage; the validity is clipped to the issuer's, and must not end
+ * up empty)
+ * or, with issuer_cert NULL, self-issued (subject_key must be issuer_key).
+ * Subject CN=subject_cn, a random positive 128-bit serial; ca: basicConstraints
+ * CA:TRUE and keyUsage keyCertSign, cRLSign, else CA:FALSE and
+ * digitalSignature (both critical); extKeyUsage ext_key_usage (OpenSSL
+ * config text, e.g. "2.23.133.8.3") when set; subject and (when issued)
+ * authority key identifiers; then exts.  SHA-256 signatures (RSA PKCS#1 v1.5
+ * or ECDSA).  *pem malloc'd; cert (may be NULL) the same parsed. */
+typedef struct cachet_x509_issue_params {
+    const cachet_pkey *subject_key;
+    const char *subject_cn;
+    const cachet_pkey *issuer_key;
+    const cachet_x509 *issuer_cert;
+    int64_t not_before, not_after;
+    bool ca;
+    const char *ext_key_usage;
+    const cachet_x509_ext *exts;
+    size_t n_exts;
+} cachet_x509_issue_params;
+
+cachet_rc cachet_x509_issue(const cachet_x509_issue_params *p, char **pem, cachet_x509 **cert);
+
 #ifdef __cplusplus
 }
 #endif

@@ -163,6 +163,12 @@ typedef struct cachet_kbs_config {
     cachet_pkey *const *trust_keys;  /* keys sample reports are signed with (the array is
                                       * copied; the keys must outlive the server) */
     size_t n_trust_keys;
+    /* Certificate trust anchors for certificate-based evidence, e.g. the CA
+     * that issued TPM AK certificates (cachet tpm-enroll); the array and the
+     * certificates must outlive the server.  Never stand-ins for the built-in
+     * vendor roots (AMD, Intel, NVIDIA, AWS). */
+    cachet_x509 *const *trust_anchors;
+    size_t n_trust_anchors;
     const char *endorsements_dir;    /* may be NULL; RIMs for GPU evidence go here */
     /* Replaces the built-in nvgpu family for additional "nvidia" evidence
      * (tests with their own PKI); NULL in production. */

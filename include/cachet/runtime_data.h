@@ -87,6 +87,14 @@ cachet_rc cachet_runtime_data_device_digest(const json_t *rd, uint8_t out[CACHET
 cachet_rc cachet_runtime_data_report_data(const json_t *rd,
                                           uint8_t out[CACHET_REPORT_DATA_LEN]);
 
+/* How many leading bytes of the report data (cachet_runtime_data_report_data)
+ * a family's evidence carries as its freshness value, i.e. the nonce a
+ * verifier must expect: 48 (the SHA-384 digest alone) for "tpm" (the quote's
+ * extraData) and "nitro" (the document's nonce), 64 for SNP, TDX, sample and
+ * every other family (a 64-byte REPORT_DATA field).  tee is a family name as
+ * cachet_evidence_find() resolves it (aliases included); NULL: 64. */
+size_t cachet_runtime_data_binding_len(const char *tee);
+
 /* Check a received runtime-data object's shape (verifier side): an object
  * with a string "nonce", a string "additional-evidence" (present, possibly
  * empty), an optional EC JWK "tee-pubkey", an optional base64url

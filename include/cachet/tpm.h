@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "cachet/attester.h"
+#include "cachet/crypto.h"
 #include "cachet/rc.h"
 
 #ifdef __cplusplus
@@ -79,6 +80,11 @@ typedef struct cachet_tpm_opts {
     /* A firmware event log to continue (e.g. the kernel's
      * binary_bios_measurements); NULL starts a log of cachet's events only. */
     const char *event_log_path;
+    /* PEM file: the AK certificate (its key must be this TPM's AK, checked
+     * at open) followed by any intermediates; they go into every bundle as
+     * ak_cert and ak_chain, so quotes verify against the AK CA as trust
+     * anchor with no per-quote challenge (cachet_tpm_enroll_ak).  NULL: none. */
+    const char *ak_cert_path;
 } cachet_tpm_opts;
 
 /* Connect, create (or recreate, they are primary keys) the EK from the TCG
@@ -121,8 +127,41 @@ cachet_rc cachet_tpm_quote_activated(cachet_tpm *t, const uint8_t *blob, size_t 
 
 /* The generic attester interface over a TPM ("tpm" evidence: the bundle).
  * collect() quotes with the request's nonce; user_data and public_key are
- * refused (fold them into the nonce). */
+ * refused (fold them into the nonce).  collect_bound() quotes with the first
+ * 48 bytes of the report data (the SHA-384 binding digest,
+ * cachet_runtime_data_binding_len("tpm")) as extraData; the rest of the
+ * report data must be zero. */
 cachet_rc cachet_attester_tpm_new(const cachet_tpm_opts *opts, cachet_attester **out);
+/* The TPM behind a TPM attester (borrowed), e.g. to measure before
+ * attesting; NULL for any other attester. */
+cachet_tpm *cachet_attester_tpm_handle(const cachet_attester *a);
+
+/* ---- AK enrollment (registrar side, src/attester/tpm/enroll.c) ------------ */
+
+/* Mechanism 1 of docs/evidence/tpm.md issued locally, the way a registrar
+ * (e.g. Keylime's) issues AK certificates: the EK certificate (NV
+ * 0x01C00002) must chain to ek_anchors (through the untrusted
+ * ek_intermediates) at time, name tcg-kp-EKCertificate and certify the EK
+ * public area; the AK must have the restricted signing-key attributes;
+ * TPM2_MakeCredential of a random secret to the EK for the AK's Name must
+ * come back unchanged from TPM2_ActivateCredential.  Only then is an X.509
+ * certificate for the AK public key issued by ca_cert/ca_key (valid from
+ * time - 60 s for days days, extKeyUsage tcg-kp-AIKCertificate 2.23.133.8.3,
+ * subject CN "cachet-ak <first 16 hex digits of the AK Name>").
+ * CACHET_E_POLICY names the check that refused. */
+typedef struct cachet_tpm_enroll_params {
+    cachet_x509 *const *ek_anchors;
+    size_t n_ek_anchors;
+    cachet_x509 *const *ek_intermediates;
+    size_t n_ek_intermediates;
+    const cachet_x509 *ca_cert;   /* the owner's AK CA */
+    const cachet_pkey *ca_key;    /* its private key */
+    int64_t time;
+    unsigned days;                /* 0: 365 */
+} cachet_tpm_enroll_params;
+
+cachet_rc cachet_tpm_enroll_ak(cachet_tpm *t, const cachet_tpm_enroll_params *p, char **ak_cert_pem,
+                               cachet_x509 **ak_cert);
 
 #ifdef __cplusplus
 }

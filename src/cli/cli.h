@@ -33,6 +33,7 @@ extern const cli_command cli_cmd_policy;
 extern const cli_command cli_cmd_seal;
 extern const cli_command cli_cmd_serve;
 extern const cli_command cli_cmd_token;
+extern const cli_command cli_cmd_tpm_enroll;
 extern const cli_command cli_cmd_unseal;
 extern const cli_command cli_cmd_verify;
 extern const cli_command cli_cmd_version;

@@ -427,7 +427,8 @@ static void print_hint(const attest_args *a, const char *tee, const attest_run *
     if (a->quiet)
         return;
     char hex[2 * CACHET_REPORT_DATA_LEN + 1];
-    cachet_hex_encode(r->report_data, bound_as_nonce ? CACHET_SHA384_LEN : CACHET_REPORT_DATA_LEN,
+    cachet_hex_encode(r->report_data,
+                      bound_as_nonce ? CACHET_SHA384_LEN : cachet_runtime_data_binding_len(tee),
                       hex);
     printf("report data: %s\n", hex);
     if (strcmp(tee, "sample") == 0)

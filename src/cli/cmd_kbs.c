@@ -3,7 +3,8 @@
  *
  *   cachet kbs [--config FILE] [--listen HOST:PORT] [--http] [--db FILE]
  *              [--kek-file FILE] [--tls-cert PEM --tls-key PEM] [--token-key PEM]
- *              [--sample-trust-key PEM]... [--session-timeout S] [--max-body BYTES]
+ *              [--sample-trust-key PEM]... [--trust-anchor PEM]...
+ *              [--session-timeout S] [--max-body BYTES]
  *
  * Exit: 0 stopped by SIGINT/SIGTERM, 1 could not start, 2 usage error. */
 #include <getopt.h>
@@ -30,6 +31,7 @@ static void usage(FILE *out)
             "usage: cachet kbs [--config FILE] [--listen HOST:PORT] [--http] [--db FILE]\n"
             "                  [--kek-file FILE] [--tls-cert PEM --tls-key PEM]\n"
             "                  [--token-key PEM] [--sample-trust-key PEM]...\n"
+            "                  [--trust-anchor CERTS.pem]...\n"
             "                  [--endorsements DIR]\n"
             "                  [--admin-public-key PEM]... [--rate-limit N] [--rate-burst N]\n"
             "                  [--session-timeout SECONDS] [--max-body BYTES]\n\n"
@@ -47,6 +49,9 @@ static void usage(FILE *out)
             "token_key, sample_trust_keys, admin_public_keys, rate_limit, rate_burst,\n"
             "session_timeout, max_body, endorsements); flags override it.  --endorsements\n"
             "DIR: collateral files for the verifier (certificates, CRLs, TCB info, RIMs).\n"
+            "--trust-anchor CERTS.pem (config trust_anchors): CA certificates that\n"
+            "certificate-based evidence may chain to, e.g. the AK CA of TPM AK\n"
+            "certificates (cachet tpm-enroll); never a stand-in for vendor roots.\n"
             "It prints 'listening on HOST:PORT' once ready.\n\n"
             "exit status: 0 stopped by a signal, 1 could not start, 2 usage error\n");
 }
@@ -60,11 +65,14 @@ typedef struct kbs_args {
     long rate_limit, rate_burst;
     const char *admin_paths[KBS_CLI_MAX_TRUST];
     size_t n_admin;
+    const char *anchor_paths[KBS_CLI_MAX_TRUST];
+    size_t n_anchor_paths;
     json_t *config;
 } kbs_args;
 
 enum { OPT_CONFIG = 256, OPT_LISTEN, OPT_HTTP, OPT_DB, OPT_KEK, OPT_CERT, OPT_KEY, OPT_TOKEN,
-       OPT_TRUST, OPT_TIMEOUT, OPT_BODY, OPT_ADMIN, OPT_RATE, OPT_BURST, OPT_ENDORSE };
+       OPT_TRUST, OPT_TIMEOUT, OPT_BODY, OPT_ADMIN, OPT_RATE, OPT_BURST, OPT_ENDORSE,
+       OPT_ANCHOR };
 
 static int apply_config(kbs_args *a, const char *path)
 {
@@ -75,7 +83,7 @@ static int apply_config(kbs_args *a, const char *path)
     static const char *const known[] = {"listen", "http", "db", "kek_file", "tls_cert", "tls_key",
                                         "token_key", "sample_trust_keys", "session_timeout",
                                         "max_body", "admin_public_keys", "rate_limit",
-                                        "rate_burst", "endorsements"};
+                                        "rate_burst", "endorsements", "trust_anchors"};
     const char *k;
     json_t *v;
     json_object_foreach(a->config, k, v) {
@@ -146,6 +154,15 @@ static int apply_config(kbs_args *a, const char *path)
                                    KBS_CLI_MAX_TRUST);
         a->common.trust_paths[a->common.n_trust++] = json_string_value(v);
     }
+    json_t *ta = json_object_get(a->config, "trust_anchors");
+    if (ta && !json_is_array(ta))
+        return cli_usage_error(CMD, "%s: trust_anchors must be a list of paths", path);
+    json_array_foreach(ta, i, v) {
+        if (!json_is_string(v) || a->n_anchor_paths >= KBS_CLI_MAX_TRUST)
+            return cli_usage_error(CMD, "%s: trust_anchors: at most %d paths", path,
+                                   KBS_CLI_MAX_TRUST);
+        a->anchor_paths[a->n_anchor_paths++] = json_string_value(v);
+    }
     return CLI_EXIT_OK;
 }
 
@@ -167,6 +184,7 @@ static int parse(int argc, char **argv, kbs_args *a)
         {"rate-limit", required_argument, NULL, OPT_RATE},
         {"rate-burst", required_argument, NULL, OPT_BURST},
         {"endorsements", required_argument, NULL, OPT_ENDORSE},
+        {"trust-anchor", required_argument, NULL, OPT_ANCHOR},
         {NULL, 0, NULL, 0},
     };
     /* --config first, so that flags override it. */
@@ -191,6 +209,11 @@ static int parse(int argc, char **argv, kbs_args *a)
         case OPT_KEY: a->tls_key = optarg; break;
         case OPT_TOKEN: a->token_key = optarg; break;
         case OPT_ENDORSE: a->endorsements = optarg; break;
+        case OPT_ANCHOR:
+            if (a->n_anchor_paths >= KBS_CLI_MAX_TRUST)
+                return cli_usage_error(CMD, "at most %d --trust-anchor", KBS_CLI_MAX_TRUST);
+            a->anchor_paths[a->n_anchor_paths++] = optarg;
+            break;
         case OPT_TRUST:
             if (a->common.n_trust >= KBS_CLI_MAX_TRUST)
                 return cli_usage_error(CMD, "at most %d --sample-trust-key", KBS_CLI_MAX_TRUST);
@@ -247,11 +270,15 @@ static int run(int argc, char **argv)
     uint8_t *kek = cachet_secure_alloc(CACHET_KBS_KEK_LEN);
     cachet_pkey *keys[KBS_CLI_MAX_TRUST] = {0};
     cachet_pkey *admins[KBS_CLI_MAX_TRUST] = {0};
+    cachet_x509 *anchors[KBS_CLI_MAX_ANCHORS] = {0};
+    size_t n_anchors = 0;
     cachet_kbs *k = NULL;
     cachet_process_protect();
     if (!kek || kbs_cli_load_kek(&a.common, kek) != CLI_EXIT_OK ||
         kbs_cli_load_trust(&a.common, keys) != CLI_EXIT_OK ||
-        kbs_cli_load_admin(a.admin_paths, a.n_admin, admins) != CLI_EXIT_OK)
+        kbs_cli_load_admin(a.admin_paths, a.n_admin, admins) != CLI_EXIT_OK ||
+        kbs_cli_load_anchors(a.anchor_paths, a.n_anchor_paths, anchors, &n_anchors) !=
+            CLI_EXIT_OK)
         goto done;
     cachet_kbs_config cfg = {
         .listen = a.listen ? a.listen : "127.0.0.1:8080",
@@ -263,6 +290,8 @@ static int run(int argc, char **argv)
         .token_key_path = a.token_key,
         .trust_keys = keys,
         .n_trust_keys = a.common.n_trust,
+        .trust_anchors = anchors,
+        .n_trust_anchors = n_anchors,
         .session_timeout = a.session_timeout,
         .max_body = (size_t)a.max_body,
         .endorsements_dir = a.endorsements,
@@ -293,6 +322,8 @@ done:
         cachet_pkey_free(keys[i]);
         cachet_pkey_free(admins[i]);
     }
+    for (size_t i = 0; i < n_anchors; i++)
+        cachet_x509_free(anchors[i]);
     cachet_secure_free(kek);
     json_decref(a.config);
     return ret;

@@ -12,16 +12,20 @@
 #include "cachet/kbs_client.h"
 #include "cachet/secmem.h"
 #include "cli/cli.h"
+#include "cli/tpm_common.h"
 
 static void usage_common(FILE *out, const char *form)
 {
     fprintf(out,
             "usage: %s\n"
-            "         --tee sample --sample-key KEY | --tee tsm   [--ca FILE] --out FILE\n\n"
+            "         (--tee sample --sample-key KEY | --tee tsm|snp|tdx |\n"
+            "          --tee tpm --tpm-tcti TCTI --tpm-ak-cert FILE [--tpm-ak rsa|ecc])\n"
+            "         [--ca FILE] --out FILE\n\n"
             "Attest to the key broker (Trustee KBS protocol 0.4.0): auth, evidence bound to\n"
             "the challenge and a fresh P-256 key, attest, then fetch the resource as a JWE\n"
             "and decrypt it in protected memory; the secret is written to FILE (0600).\n"
             "Plain http:// only to a loopback broker.\n\n"
+            CLI_TPM_USAGE "\n"
             "exit status: 0 secret written, 1 refused or failed, 2 usage error\n",
             form);
 }
@@ -36,41 +40,19 @@ static void usage_gr(FILE *out)
     usage_common(out, "cachet get-resource --kbs URL --path REPO/TYPE/TAG");
 }
 
-static int open_attester(const char *cmd, const char *tee, const char *sample_key,
-                         cachet_attester **a)
-{
-    cachet_rc rc;
-    if (strcmp(tee, "sample") == 0) {
-        if (!sample_key)
-            return cli_usage_error(cmd, "--tee sample needs --sample-key KEY");
-        cachet_sample_opts so = {.key_path = sample_key, .svn = 1};
-        rc = cachet_attester_sample_new(&so, a, NULL);
-    } else if (strcmp(tee, "tsm") == 0 || strcmp(tee, "snp") == 0 || strcmp(tee, "tdx") == 0) {
-        cachet_tsm_opts to = {.privlevel = -1,
-                              .provider = strcmp(tee, "snp") == 0   ? "sev_guest"
-                                          : strcmp(tee, "tdx") == 0 ? "tdx_guest"
-                                                                    : NULL};
-        rc = cachet_attester_tsm_new(&to, a);
-    } else {
-        return cli_usage_error(cmd, "--tee must be sample, snp, tdx or tsm");
-    }
-    if (rc != CACHET_OK) {
-        fprintf(stderr, "cachet %s: %s\n", cmd, cachet_err_detail());
-        return CLI_EXIT_FAIL;
-    }
-    return CLI_EXIT_OK;
-}
-
 static int get_resource(const char *cmd, int argc, char **argv)
 {
     static const struct option opts[] = {
         {"url", required_argument, NULL, 'u'},  {"kbs", required_argument, NULL, 'u'},
         {"path", required_argument, NULL, 'p'}, {"tee", required_argument, NULL, 't'},
         {"sample-key", required_argument, NULL, 'k'}, {"ca", required_argument, NULL, 'c'},
-        {"out", required_argument, NULL, 'o'},  {NULL, 0, NULL, 0},
+        {"out", required_argument, NULL, 'o'},  CLI_TPM_LONG_OPTIONS,
+        {NULL, 0, NULL, 0},
     };
     const char *url = NULL, *path = NULL, *tee = NULL, *key = NULL, *ca = NULL, *out = NULL;
     int c;
+    cli_tpm_args tpm;
+    cli_tpm_args_init(&tpm);
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
@@ -82,7 +64,12 @@ static int get_resource(const char *cmd, int argc, char **argv)
         case 'c': ca = optarg; break;
         case 'o': out = optarg; break;
         case ':': return cli_usage_error(cmd, "%s needs a value", argv[optind - 1]);
-        default: return cli_usage_error(cmd, "unknown option %s", argv[optind - 1]);
+        default: {
+            int t = cli_tpm_option(cmd, c, optarg, &tpm);
+            if (t == 1)
+                break;
+            return t ? t : cli_usage_error(cmd, "unknown option %s", argv[optind - 1]);
+        }
         }
     }
     if (!path && optind < argc)
@@ -93,7 +80,9 @@ static int get_resource(const char *cmd, int argc, char **argv)
         return cli_usage_error(cmd, "the broker URL, the resource path, --tee and --out are "
                                "required");
     cachet_attester *a = NULL;
-    int r = open_attester(cmd, tee, key, &a);
+    if (tpm.pcr >= 0)
+        return cli_usage_error(cmd, "--tpm-pcr is cachet serve's (it measures a model)");
+    int r = cli_open_attester(cmd, tee, key, &tpm, NULL, &a);
     if (r != CLI_EXIT_OK)
         return r;
     cachet_kbs_client_opts co = {.ca_file = ca};

@@ -13,13 +13,16 @@
 #include "cachet/fileio.h"
 #include "cachet/secmem.h"
 #include "cli/cli.h"
+#include "cli/tpm_common.h"
 #include "serve/serve.h"
 
 static void usage(FILE *out)
 {
     fprintf(out,
             "usage: cachet serve --model FILE.sealed --kbs URL [--kbs-ca FILE]\n"
-            "         (--tee sample --sample-key KEY | --tee tsm|snp|tdx)\n"
+            "         (--tee sample --sample-key KEY | --tee tsm|snp|tdx |\n"
+            "          --tee tpm --tpm-tcti TCTI --tpm-ak-cert FILE [--tpm-ak rsa|ecc]\n"
+            "                    [--tpm-pcr N])\n"
             "         [--listen HOST:PORT] [--model-id ID] [--resource REPO/TYPE/TAG]\n"
             "         [--threads N] [--ctx N] [--queue N] [--max-body BYTES]\n"
             "         [--api-key-file FILE]\n\n"
@@ -36,31 +39,11 @@ static void usage(FILE *out)
             "  model ID sha256:HEX\n"
             "  tls-spki-sha256 HEX\n"
             "  startup attest+release S unseal S load S\n\n"
+            CLI_TPM_USAGE
+            "             Before attesting, the model's content digest is extended into PCR\n"
+            "             --tpm-pcr (default 15) with an event-log entry\n"
+            "             (\"cachet-model sha256:HEX\"), so every quote covers the model.\n\n"
             "exit status: 0 stopped by SIGINT/SIGTERM, 1 start-up failed, 2 usage error\n");
-}
-
-static int open_attester(const char *tee, const char *sample_key, cachet_attester **a)
-{
-    cachet_rc rc;
-    if (strcmp(tee, "sample") == 0) {
-        if (!sample_key)
-            return cli_usage_error("serve", "--tee sample needs --sample-key KEY");
-        cachet_sample_opts so = {.key_path = sample_key, .svn = 1};
-        rc = cachet_attester_sample_new(&so, a, NULL);
-    } else if (strcmp(tee, "tsm") == 0 || strcmp(tee, "snp") == 0 || strcmp(tee, "tdx") == 0) {
-        cachet_tsm_opts to = {.privlevel = -1,
-                              .provider = strcmp(tee, "snp") == 0   ? "sev_guest"
-                                          : strcmp(tee, "tdx") == 0 ? "tdx_guest"
-                                                                    : NULL};
-        rc = cachet_attester_tsm_new(&to, a);
-    } else {
-        return cli_usage_error("serve", "--tee must be sample, snp, tdx or tsm");
-    }
-    if (rc != CACHET_OK) {
-        fprintf(stderr, "cachet serve: attestation: %s\n", cachet_err_detail());
-        return CLI_EXIT_FAIL;
-    }
-    return CLI_EXIT_OK;
 }
 
 static bool parse_int(const char *s, long lo, long hi, int *out)
@@ -106,11 +89,14 @@ static int run(int argc, char **argv)
         {"model-id", required_argument, NULL, 'i'},  {"threads", required_argument, NULL, 'T'},
         {"ctx", required_argument, NULL, 'x'},       {"queue", required_argument, NULL, 'q'},
         {"api-key-file", required_argument, NULL, 'a'}, {"resource", required_argument, NULL, 'r'},
-        {"max-body", required_argument, NULL, 'b'},  {NULL, 0, NULL, 0},
+        {"max-body", required_argument, NULL, 'b'},  CLI_TPM_LONG_OPTIONS,
+        {NULL, 0, NULL, 0},
     };
     cachet_serve_opts o = {.listen = "127.0.0.1:8443"};
     const char *tee = NULL, *sample_key = NULL, *api_key_file = NULL;
     int c, max_body = 0;
+    cli_tpm_args tpm;
+    cli_tpm_args_init(&tpm);
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
@@ -142,7 +128,12 @@ static int run(int argc, char **argv)
             o.max_body = (size_t)max_body;
             break;
         case ':': return cli_usage_error("serve", "%s needs a value", argv[optind - 1]);
-        default: return cli_usage_error("serve", "unknown option %s", argv[optind - 1]);
+        default: {
+            int t = cli_tpm_option("serve", c, optarg, &tpm);
+            if (t == 1)
+                break;
+            return t ? t : cli_usage_error("serve", "unknown option %s", argv[optind - 1]);
+        }
         }
     }
     if (optind != argc)
@@ -165,10 +156,16 @@ static int run(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     cachet_attester *a = NULL;
-    int r = open_attester(tee, sample_key, &a);
+    int r = cli_open_attester("serve", tee, sample_key, &tpm, "attestation: ", &a);
     if (r != CLI_EXIT_OK)
         goto out;
     o.attester = a;
+    if (tpm.pcr == 0) {
+        fprintf(stderr, "cachet serve: --tpm-pcr must be 1..23 (PCR 0 is firmware's)\n");
+        r = CLI_EXIT_USAGE;
+        goto out;
+    }
+    o.tpm_model_pcr = tpm.pcr > 0 ? tpm.pcr : 0;
     cachet_serve *s = NULL;
     if (cachet_serve_start(&o, &s) != CACHET_OK) {
         fprintf(stderr, "cachet serve: %s\n", cachet_err_detail());

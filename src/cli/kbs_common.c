@@ -124,3 +124,30 @@ int kbs_cli_load_admin(const char *const *paths, size_t n, cachet_pkey **keys)
     }
     return CLI_EXIT_OK;
 }
+
+int kbs_cli_load_anchors(const char *const *paths, size_t n, cachet_x509 **out, size_t *n_out)
+{
+    *n_out = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t *b = NULL;
+        size_t len = 0;
+        cachet_x509 **certs = NULL;
+        size_t nc = 0;
+        if (cachet_file_read(paths[i], 1 << 20, &b, &len) != CACHET_OK) {
+            fprintf(stderr, "cachet kbs: cannot read %s\n", paths[i]);
+            return CLI_EXIT_FAIL;
+        }
+        cachet_rc rc = cachet_x509_parse_all(b, len, &certs, &nc);
+        free(b);
+        if (rc != CACHET_OK || nc == 0 || *n_out + nc > KBS_CLI_MAX_ANCHORS) {
+            fprintf(stderr, "cachet kbs: %s: %s\n", paths[i],
+                    rc != CACHET_OK || nc == 0 ? "no certificate" : "too many trust anchors");
+            cachet_x509_free_all(certs, nc);
+            return CLI_EXIT_FAIL;
+        }
+        for (size_t j = 0; j < nc; j++)
+            out[(*n_out)++] = cachet_x509_ref(certs[j]);
+        cachet_x509_free_all(certs, nc);
+    }
+    return CLI_EXIT_OK;
+}

@@ -22,6 +22,11 @@ int kbs_cli_load_kek(const kbs_cli_common *c, uint8_t kek[32]);
 /* Public (or private) PEM keys sample evidence is signed with. */
 int kbs_cli_load_trust(const kbs_cli_common *c, cachet_pkey **keys);
 
+/* Certificate trust anchors (every certificate of each PEM file, at most
+ * KBS_CLI_MAX_ANCHORS in all). */
+#define KBS_CLI_MAX_ANCHORS 32
+int kbs_cli_load_anchors(const char *const *paths, size_t n, cachet_x509 **out, size_t *n_out);
+
 /* Ed25519 public keys for the admin API. */
 int kbs_cli_load_admin(const char *const *paths, size_t n, cachet_pkey **keys);
 

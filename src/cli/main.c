@@ -17,6 +17,7 @@ static const cli_command *const commands[] = {
     &cli_cmd_seal,
     &cli_cmd_serve,
     &cli_cmd_token,
+    &cli_cmd_tpm_enroll,
     &cli_cmd_unseal,
     &cli_cmd_verify,
     &cli_cmd_version,

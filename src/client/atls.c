@@ -376,8 +376,9 @@ static bool check_document(verifier *v, const char *nonce, const peer_key *pk, c
         .trust_keys = v->o->trust_keys,
         .n_trust_keys = v->o->n_trust_keys,
         .time = v->now,
+        /* TPM extraData / the Nitro nonce carry the 48-byte digest alone */
         .nonce = report_data,
-        .nonce_len = sizeof report_data,
+        .nonce_len = cachet_runtime_data_binding_len(ops->name),
     };
     if (cachet_evidence_verify_with(ops, &req, &rep->result) != CACHET_OK) {
         snprintf(why, cap, "evidence: %s", cachet_err_detail());

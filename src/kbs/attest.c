@@ -118,8 +118,12 @@ cachet_rc kbs_verify_and_appraise(const kbs_verifier *v, const cachet_policy *po
         .evidence_len = len,
         .endorsements = v->endorsements,
         .time = now,
+        /* the family's share of the report data: TPM extraData and the Nitro
+         * nonce carry the 48-byte digest alone, the others all 64 bytes */
         .nonce = rd ? report_data : nonce,
-        .nonce_len = rd ? sizeof report_data : nonce_len,
+        .nonce_len = rd ? cachet_runtime_data_binding_len(ops->name) : nonce_len,
+        .trust_anchors = v->trust_anchors,
+        .n_trust_anchors = v->n_trust_anchors,
         .trust_keys = v->trust_keys,
         .n_trust_keys = v->n_trust_keys,
         .cache = v->cache,

@@ -31,7 +31,9 @@ cachet_rc cachet_kbs_dry_run(cachet_kbs_store *s, const cachet_kbs_config *cfg,
         return kbs_err(NOMEM, "dry run: out of memory");
     if (!cachet_kbs_resource_path_valid(path))
         return finish(rep, "refuse", "resource path must be repo/type/tag", report);
-    kbs_verifier v = {.trust_keys = cfg->trust_keys, .n_trust_keys = cfg->n_trust_keys};
+    kbs_verifier v = {.trust_keys = cfg->trust_keys, .n_trust_keys = cfg->n_trust_keys,
+                      .trust_anchors = cfg->trust_anchors,
+                      .n_trust_anchors = cfg->n_trust_anchors};
     cachet_policy *policy = NULL;
     cachet_kbs_rpolicy *rp = NULL;
     kbs_outcome o;

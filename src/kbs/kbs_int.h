@@ -19,6 +19,8 @@ bool kbs_admin_verify(cachet_pkey *const *keys, size_t n_keys, const char *authz
 typedef struct kbs_verifier {
     cachet_pkey *const *trust_keys;
     size_t n_trust_keys;
+    cachet_x509 *const *trust_anchors; /* certificates (e.g. a TPM AK CA); may be none */
+    size_t n_trust_anchors;
     cachet_endorsements *endorsements; /* may be NULL */
     cachet_verify_cache *cache;        /* verified chains (thread-safe); may be NULL */
     const cachet_evidence_ops *nvidia_ops; /* NULL: the built-in nvgpu family */

@@ -730,6 +730,8 @@ cachet_rc cachet_kbs_start(const cachet_kbs_config *cfg, cachet_kbs **out)
     }
     k->verifier.trust_keys = k->trust_keys;
     k->verifier.n_trust_keys = cfg->n_trust_keys;
+    k->verifier.trust_anchors = cfg->trust_anchors; /* the caller keeps them alive */
+    k->verifier.n_trust_anchors = cfg->n_trust_anchors;
     if ((rc = kbs_sessions_init(&k->sessions, CACHET_KBS_MAX_SESSIONS)) != CACHET_OK ||
         (rc = cachet_kbs_store_open(cfg->db_path, cfg->kek, &k->store)) != CACHET_OK)
         goto fail;

@@ -416,6 +416,9 @@ cachet_rc cachet_serve_start(const cachet_serve_opts *opts, cachet_serve **out)
         goto fail;
     }
     s->o.api_key = NULL;
+    /* §1 step 1b: on a TPM, measure the model before any evidence is made */
+    if ((rc = serve_measure_model(opts)) != CACHET_OK)
+        goto fail;
     /* §1 step 2: the TLS key and its certificate */
     if ((rc = serve_tls_make(opts->attester, s->created, &s->tls)) != CACHET_OK)
         goto fail;

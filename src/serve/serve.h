@@ -24,6 +24,11 @@ typedef struct cachet_serve_opts {
     cachet_kbs_client_opts kbs;    /* CA file, timeout */
     const char *kbs_resource;      /* NULL: the sealed header's key id */
     cachet_attester *attester;     /* borrowed; evidence for the broker and clients */
+    /* With a TPM attester: the PCR the model's content digest is extended
+     * into (TPM2_PCR_Event of "cachet-model sha256:<hex D>", with an event-log
+     * entry) before any evidence is made, so every quote covers which model
+     * is loaded.  0: CACHET_SERVE_TPM_PCR (15); 1..23 otherwise. */
+    int tpm_model_pcr;
     int threads;                   /* 0: online CPUs */
     int n_ctx;                     /* 0: engine default */
     int queue_max;                 /* waiting requests; 0: 8 */
@@ -35,6 +40,7 @@ typedef struct cachet_serve_opts {
 } cachet_serve_opts;
 
 /* Defaults and limits. */
+#define CACHET_SERVE_TPM_PCR 15
 #define CACHET_SERVE_MAX_BODY ((size_t)1 << 20)
 #define CACHET_SERVE_QUEUE 8
 

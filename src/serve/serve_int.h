@@ -196,6 +196,10 @@ cachet_rc serve_sealed_digest(const char *path, uint8_t out[CACHET_SEAL_DIGEST_L
 /* docs/serve.md §1 steps 1, 3, 4: digest, key release bound to it, unseal
  * into a sealed memfd, load.  The detail names the failing step. */
 cachet_rc serve_startup(const cachet_serve_opts *o, serve_model *m, cachet_serve_timings *t);
+/* TPM attesters only (nothing to do otherwise): extend the sealed model's
+ * content digest into opts->tpm_model_pcr with an event-log entry, before
+ * any evidence is collected (docs/serve.md §1 step 1b). */
+cachet_rc serve_measure_model(const cachet_serve_opts *o);
 void serve_model_clear(serve_model *m);
 
 #endif

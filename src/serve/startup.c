@@ -16,6 +16,7 @@
 #include "cachet/kbs_client.h"
 #include "cachet/log.h"
 #include "cachet/secmem.h"
+#include "cachet/tpm.h"
 #include "serve/serve_int.h"
 
 double serve_mono_now(void)
@@ -64,6 +65,27 @@ static char *default_id(const char *path)
     if (n > 7 && strcmp(id + n - 7, ".sealed") == 0)
         id[n - 7] = 0;
     return id;
+}
+
+cachet_rc serve_measure_model(const cachet_serve_opts *o)
+{
+    cachet_tpm *tpm = cachet_attester_tpm_handle(o->attester);
+    if (!tpm)
+        return CACHET_OK;
+    int pcr = o->tpm_model_pcr ? o->tpm_model_pcr : CACHET_SERVE_TPM_PCR;
+    if (pcr < 1 || pcr > 23)
+        return serve_err(INVALID_ARG, "attestation: TPM model PCR %d (1..23)", pcr);
+    uint8_t d[CACHET_SEAL_DIGEST_LEN];
+    char ds[CACHET_SEAL_DIGEST_STR_LEN], event[32 + CACHET_SEAL_DIGEST_STR_LEN];
+    cachet_rc rc = serve_sealed_digest(o->model_path, d);
+    if (rc != CACHET_OK)
+        return serve_step_err(rc, "unseal: sealed model");
+    cachet_seal_digest_format(d, ds);
+    snprintf(event, sizeof event, "cachet-model %s", ds);
+    if ((rc = cachet_tpm_extend(tpm, (unsigned)pcr, event, strlen(event))) != CACHET_OK)
+        return serve_step_err(rc, "attestation: measuring the model into the TPM");
+    cachet_log(CACHET_LOG_INFO, "serve: model %s measured into TPM PCR %d", ds, pcr);
+    return CACHET_OK;
 }
 
 /* Key release: auth, evidence binding the challenge, a fresh key and D,

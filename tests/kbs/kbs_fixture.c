@@ -57,6 +57,8 @@ void kbs_fix_start(kbs_fix *f, size_t max_body)
         .kek = f->kek,
         .trust_keys = keys,
         .n_trust_keys = 1,
+        .trust_anchors = f->anchors,
+        .n_trust_anchors = f->n_anchors,
         .admin_keys = admins,
         .n_admin_keys = 1,
         .max_body = max_body,

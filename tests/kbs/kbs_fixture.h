@@ -19,6 +19,8 @@ typedef struct kbs_fix {
     /* set before kbs_fix_start: */
     unsigned rate_limit, rate_burst;
     char *tls_cert, *tls_key; /* HTTPS when set */
+    cachet_x509 **anchors;    /* certificate trust anchors (borrowed), e.g. a TPM AK CA */
+    size_t n_anchors;
 } kbs_fix;
 
 extern int64_t kbs_fix_now; /* the server's clock */

@@ -13,6 +13,7 @@
 
 #include "attester/attester_int.h"
 #include "attester/nitro/nsm.h"
+#include "cachet/runtime_data.h"
 #include "evidence/nitro/nitro.h"
 
 #define AT_RC(code) CACHET_RC(CACHET_SUB_ATTESTER, CACHET_E_##code)
@@ -110,10 +111,29 @@ static void nsm_close(void *impl)
     free(dev);
 }
 
+/* The binding rule for Nitro (docs/attester.md §2): the document's nonce is
+ * the 48-byte SHA-384 digest, the first 48 bytes of the report data, whose
+ * zero padding must be zero. */
+static cachet_rc nsm_collect_bound(void *impl, const uint8_t report_data[64],
+                                   const char *runtime_data, size_t runtime_len,
+                                   uint8_t **evidence, size_t *len)
+{
+    (void)runtime_data;
+    (void)runtime_len;
+    size_t n = cachet_runtime_data_binding_len("nitro");
+    for (size_t i = n; i < CACHET_REPORT_DATA_LEN; i++)
+        if (report_data[i])
+            return cachet_err(AT_RC(INVALID_ARG), "nsm: report data byte %zu is not zero: the "
+                              "document's nonce carries the first %zu bytes only", i, n);
+    cachet_attest_request rq = {.nonce = report_data, .nonce_len = n};
+    return nsm_collect(impl, &rq, evidence, len);
+}
+
 static const cachet_attester_ops nsm_ops = {
     .tee = "nitro",
     .collect = nsm_collect,
     .close = nsm_close,
+    .collect_bound = nsm_collect_bound,
 };
 
 cachet_rc nsm_attester_new(const char *device, nsm_ioctl_fn fn, void *fn_ctx,

@@ -6,6 +6,7 @@
 
 #include "attester/attester_int.h"
 #include "attester/tpm/tpm_int.h"
+#include "cachet/runtime_data.h"
 
 static cachet_rc make_bundle(cachet_tpm *t, const uint8_t *nonce, size_t nonce_len,
                              const uint8_t *blob, size_t blob_len, const uint8_t *secret,
@@ -25,6 +26,12 @@ static cachet_rc make_bundle(cachet_tpm *t, const uint8_t *nonce, size_t nonce_l
         rc = tpm_blob_set(&e.ek_public, t->ek_public.p, t->ek_public.len);
     if (rc == CACHET_OK && t->log.len)
         rc = tpm_blob_set(&e.event_log, t->log.buf, t->log.len);
+    if (rc == CACHET_OK && t->ak_cert.len)
+        rc = tpm_blob_set(&e.ak_cert, t->ak_cert.p, t->ak_cert.len);
+    for (size_t i = 0; rc == CACHET_OK && i < t->n_ak_chain; i++) {
+        rc = tpm_blob_set(&e.ak_chain[i], t->ak_chain[i].p, t->ak_chain[i].len);
+        e.n_ak_chain = i + 1;
+    }
     if (rc == CACHET_OK) {
         uint8_t *der = NULL;
         size_t der_len = 0;
@@ -86,13 +93,39 @@ static cachet_rc tpm_collect(void *impl, const cachet_attest_request *req, uint8
     return rc;
 }
 
+/* The binding rule for TPM (docs/attester.md §2): extraData is the 48-byte
+ * SHA-384 digest, the first 48 bytes of the report data; the zero padding
+ * the 64-byte families carry must be zero here too (nothing is dropped). */
+static cachet_rc tpm_collect_bound(void *impl, const uint8_t report_data[64],
+                                   const char *runtime_data, size_t runtime_len,
+                                   uint8_t **evidence, size_t *len)
+{
+    (void)runtime_data; /* the verifier gets it beside the evidence */
+    (void)runtime_len;
+    size_t n = cachet_runtime_data_binding_len("tpm");
+    for (size_t i = n; i < CACHET_REPORT_DATA_LEN; i++)
+        if (report_data[i])
+            return cachet_err(AT_RC(INVALID_ARG), "tpm: report data byte %zu is not zero: a "
+                              "quote's extraData carries the first %zu bytes only", i, n);
+    char *bundle = NULL;
+    cachet_rc rc = cachet_tpm_quote(impl, report_data, n, &bundle, len);
+    *evidence = (uint8_t *)bundle;
+    return rc;
+}
+
 static void tpm_close_impl(void *impl) { cachet_tpm_close(impl); }
 
 static const cachet_attester_ops tpm_attester_ops = {
     .tee = "tpm",
     .collect = tpm_collect,
     .close = tpm_close_impl,
+    .collect_bound = tpm_collect_bound,
 };
+
+cachet_tpm *cachet_attester_tpm_handle(const cachet_attester *a)
+{
+    return cachet_attester_impl(a, &tpm_attester_ops);
+}
 
 cachet_rc cachet_attester_tpm_new(const cachet_tpm_opts *opts, cachet_attester **out)
 {

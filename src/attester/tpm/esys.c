@@ -158,6 +158,7 @@ void cachet_tpm_close(cachet_tpm *t)
         Tss2_TctiLdr_Finalize(&t->tcti);
     tpm_blob_free(&t->ek_public);
     tpm_blob_free(&t->ak_public);
+    tpm_free_ak_cert(t);
     tpm_log_free(&t->log);
     free(t);
 }
@@ -203,6 +204,8 @@ cachet_rc cachet_tpm_open(const cachet_tpm_opts *opts, cachet_tpm **out)
         goto fail;
     ak_template(&tpl, o.ak_type);
     if ((rc = create_primary(t, &tpl, &t->ak, &t->ak_public, "CreatePrimary(AK)")) != CACHET_OK)
+        goto fail;
+    if (o.ak_cert_path && (rc = tpm_load_ak_cert(t, o.ak_cert_path)) != CACHET_OK)
         goto fail;
     if (o.event_log_path) {
         uint8_t *buf = NULL;

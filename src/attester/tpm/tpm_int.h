@@ -42,7 +42,15 @@ struct cachet_tpm {
     uint32_t pcr_mask;
     uint16_t pcr_bank;
     tpm_log log;
+    tpm_blob ak_cert;                    /* DER, or empty */
+    tpm_blob ak_chain[TPM_MAX_CHAIN];    /* DER intermediates */
+    size_t n_ak_chain;
 };
+
+/* Load the AK certificate (and intermediates) from a PEM file; its key must
+ * be t's AK. */
+cachet_rc tpm_load_ak_cert(cachet_tpm *t, const char *path);
+void tpm_free_ak_cert(cachet_tpm *t);
 
 /* Quote the selection with nonce; the PCR values it covers are read so that
  * their digest is the quote's (retried if an extend slips in between). */

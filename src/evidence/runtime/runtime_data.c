@@ -115,6 +115,15 @@ cachet_rc cachet_runtime_data_report_data(const json_t *rd, uint8_t out[CACHET_R
     return cachet_runtime_data_digest(rd, out);
 }
 
+size_t cachet_runtime_data_binding_len(const char *tee)
+{
+    const cachet_evidence_ops *ops = tee ? cachet_evidence_find(tee) : NULL;
+    const char *name = ops ? ops->name : tee;
+    if (name && (strcmp(name, "tpm") == 0 || strcmp(name, "nitro") == 0))
+        return CACHET_SHA384_LEN;
+    return CACHET_REPORT_DATA_LEN;
+}
+
 cachet_rc cachet_runtime_data_check(const json_t *rd)
 {
     if (!json_is_object(rd))

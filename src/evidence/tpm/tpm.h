@@ -154,6 +154,10 @@ cachet_rc tpm_signature_verify(const cachet_pkey *k, const TPMT_SIGNATURE *sig,
                                const uint8_t *msg, size_t len);
 const char *tpm_sig_alg_name(uint16_t alg); /* "RSASSA", ... or "unknown" */
 
+/* An extendedKeyUsage value (DER SEQUENCE OF OID) naming tcg-kp-EKCertificate
+ * (2.23.133.8.1, TCG EK Credential Profile). */
+bool tpm_eku_has_ek(const uint8_t *v, size_t len);
+
 /* ---- PCR selection and digest -------------------------------------------------- */
 
 /* Every PCR the selection names has a value in pcrs, and every value given

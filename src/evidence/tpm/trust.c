@@ -235,7 +235,7 @@ static bool ak_cert_trust(cachet_ev_ctx *ctx, const tpm_trust_in *in)
 /* ---- the EK and the activation record ----------------------------------------------- */
 
 /* The extendedKeyUsage value names tcg-kp-EKCertificate (TCG EK profile). */
-static bool eku_has_ek(const uint8_t *v, size_t len)
+bool tpm_eku_has_ek(const uint8_t *v, size_t len)
 {
     /* SEQUENCE { OBJECT IDENTIFIER ... }: scan the OIDs one by one. */
     if (len < 2 || v[0] != 0x30)
@@ -283,7 +283,7 @@ static bool ek_cert_checks(cachet_ev_ctx *ctx, const tpm_trust_in *in, const cac
     if (cachet_rc_code(rc) == CACHET_E_NOT_FOUND) {
         cachet_ev_na(ctx, true, "tpm.ek.cert.profile", TPM_SPEC_EK,
                      "the EK certificate has no extendedKeyUsage naming tcg-kp-EKCertificate");
-    } else if (rc != CACHET_OK || !eku_has_ek(eku, eku_len)) {
+    } else if (rc != CACHET_OK || !tpm_eku_has_ek(eku, eku_len)) {
         cachet_ev_fail(ctx, CACHET_EV_AUTH, "tpm.ek.cert.profile", TPM_SPEC_EK,
                        "the EK certificate's extendedKeyUsage lacks tcg-kp-EKCertificate "
                        "(2.23.133.8.1)");

@@ -55,6 +55,9 @@ static bool step_container(tpm_run *s)
                    s->ev.event_log.len ? ", event log" : "", s->ev.ak_cert.len ? ", AK cert" : "",
                    s->ev.cred_blob.len ? ", activation record" : "");
     cachet_ev_claim_str(s->ctx, NULL, "evidence_format", s->ev.format);
+    /* A TPM has no debug attestation mode (the appraisal requires the claim
+     * false): how the platform booted shows in its PCRs, which a policy pins. */
+    cachet_ev_claim_bool(s->ctx, NULL, "debug", false);
     return true;
 }
 

@@ -31,7 +31,7 @@ extern "C" {
 #define CACHET_KBS_MAX_RESOURCE ((size_t)1 << 20) /* one secret */
 #define CACHET_KBS_MAX_PATH 256
 #define CACHET_KBS_SESSION_TIMEOUT 300            /* seconds */
-#define CACHET_KBS_MAX_SESSIONS 4096
+#define CACHET_KBS_MAX_SESSIONS 65536 /* ~9 MiB; O(1) lookup and reuse (session.c) */
 #define CACHET_KBS_KEK_ENV "CACHET_KBS_KEK"       /* 64 hex digits */
 
 /* ---- error types (protocols.md §1.11) ------------------------------------- */

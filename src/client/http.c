@@ -8,10 +8,43 @@
 #include "client/client_int.h"
 #include "cachet/secmem.h"
 
+/* One parked handle per thread: a client freed on a thread leaves its
+ * handle, with its connection cache, for the next client on that thread,
+ * so back-to-back fetches to one broker reuse the connection (libcurl only
+ * reuses a connection to the same host and port with the same TLS
+ * settings; every request resets the handle's options, and the session
+ * cookie is set by hand per request, never kept by libcurl). */
+static pthread_key_t parked_key;
+static bool parked_ok;
+
+static void parked_free(void *h)
+{
+    curl_easy_cleanup(h);
+}
+
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static void curl_init_once(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
+    parked_ok = pthread_key_create(&parked_key, parked_free) == 0;
+}
+
+static CURL *handle_take(void)
+{
+    CURL *h = parked_ok ? pthread_getspecific(parked_key) : NULL;
+    if (h) {
+        pthread_setspecific(parked_key, NULL);
+        curl_easy_reset(h);
+        return h;
+    }
+    return curl_easy_init();
+}
+
+static void handle_park(CURL *h)
+{
+    if (parked_ok && !pthread_getspecific(parked_key) && pthread_setspecific(parked_key, h) == 0)
+        return;
+    curl_easy_cleanup(h);
 }
 
 static bool loopback_http(const char *url)
@@ -37,7 +70,7 @@ cachet_rc cachet_kbs_client_new(const char *url, const cachet_kbs_client_opts *o
     if (!c)
         return cl_err(NOMEM, "client: out of memory");
     c->base = strdup(url);
-    c->curl = curl_easy_init();
+    c->curl = handle_take();
     c->timeout = opts && opts->timeout > 0 ? opts->timeout : 30;
     if (opts && opts->ca_file)
         c->ca_file = strdup(opts->ca_file);
@@ -57,7 +90,7 @@ void cachet_kbs_client_free(cachet_kbs_client *c)
     if (!c)
         return;
     if (c->curl)
-        curl_easy_cleanup(c->curl);
+        handle_park(c->curl);
     free(c->base);
     free(c->token);
     free(c->ca_file);

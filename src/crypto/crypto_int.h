@@ -54,6 +54,11 @@ cachet_rc crypto_pkey_wrap(EVP_PKEY *pkey, cachet_pkey **out);
 /* Keys cachet uses at all: EC P-256/384/521, RSA 2048..8192 bits. */
 cachet_rc crypto_pkey_acceptable(EVP_PKEY *pkey, const char *what);
 
+/* A parameters-only EC key for the named group ("prime256v1", "secp384r1",
+ * "secp521r1"), built once per process and shared read-only; NULL for any
+ * other group or when it could not be built. */
+EVP_PKEY *crypto_ec_template(const char *group);
+
 /* PEM is detected by the "-----BEGIN" prefix after optional whitespace. */
 int crypto_looks_pem(const uint8_t *buf, size_t len);
 

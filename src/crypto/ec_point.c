@@ -7,9 +7,11 @@
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
 
 #include "crypto/crypto_int.h"
+#include "crypto/ec_int.h"
 #include "crypto/sig_int.h"
 
 cachet_rc cachet_pkey_ec_point(const cachet_pkey *k, cachet_curve *curve, uint8_t *xy, size_t cap,
@@ -25,6 +27,19 @@ cachet_rc cachet_pkey_ec_point(const cachet_pkey *k, cachet_curve *curve, uint8_
     if (cap < 2 * ci->field_len)
         return crypto_err(LIMIT, "pkey_ec_point: need %zu bytes, have %zu", 2 * ci->field_len,
                           cap);
+    /* Fast path: the encoded point in one parameter fetch, when it is the
+     * uncompressed form 0x04 || X || Y (the default for keys cachet builds). */
+    uint8_t enc[1 + 2 * CRYPTO_EC_MAX_FIELD];
+    size_t el = 0;
+    if (EVP_PKEY_get_octet_string_param(k->pkey, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, enc,
+                                        sizeof enc, &el) == 1 &&
+        el == 1 + 2 * ci->field_len && enc[0] == 0x04) {
+        memcpy(xy, enc + 1, 2 * ci->field_len);
+        *len = 2 * ci->field_len;
+        *curve = ci->curve;
+        return CACHET_OK;
+    }
+    ERR_clear_error();
     /* The affine coordinates as numbers, padded to the field size: this
      * does not depend on the point format the key was parsed from and does
      * not touch the key (which may be shared between threads). */

@@ -15,11 +15,24 @@ cachet_rc cachet_ecdh_derive(const cachet_pkey *priv, const cachet_pkey *peer, u
 {
     if (!priv || !peer || !out || !len)
         return crypto_err(INVALID_ARG, "ecdh: missing argument");
+    /* The peer must be a valid point of the private key's group.  For EC,
+     * EVP_PKEY_derive_set_peer's own validation is the full public-key check
+     * (an n*Q scalar multiplication, as dear as the ECDH itself); on the
+     * cofactor-1 curves cachet accepts (see pkey.c), on the curve and not at
+     * infinity (the quick check) already means in the prime-order group, so
+     * that is checked here and set_peer does not repeat the full check.
+     * set_peer still refuses a point of another group (the provider matches
+     * the two keys' groups). */
+    bool ec = EVP_PKEY_is_a(peer->pkey, "EC");
     EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, priv->pkey, NULL);
+    EVP_PKEY_CTX *pctx = ec ? EVP_PKEY_CTX_new_from_pkey(NULL, peer->pkey, NULL) : NULL;
     size_t n = 0;
     cachet_rc rc = CACHET_OK;
-    if (!ctx || EVP_PKEY_derive_init(ctx) <= 0 || EVP_PKEY_derive_set_peer(ctx, peer->pkey) <= 0 ||
-        EVP_PKEY_derive(ctx, NULL, &n) <= 0) {
+    if (ec && (!pctx || EVP_PKEY_public_check_quick(pctx) != 1)) {
+        rc = crypto_ossl(CRYPTO, "ecdh: the peer's public key is not a valid point");
+    } else if (!ctx || EVP_PKEY_derive_init(ctx) <= 0 ||
+               EVP_PKEY_derive_set_peer_ex(ctx, peer->pkey, ec ? 0 : 1) <= 0 ||
+               EVP_PKEY_derive(ctx, NULL, &n) <= 0) {
         rc = crypto_ossl(CRYPTO, "ecdh: cannot derive");
     } else if (n > cap) {
         rc = crypto_err(LIMIT, "ecdh: %zu-byte secret exceeds %zu", n, cap);
@@ -29,6 +42,7 @@ cachet_rc cachet_ecdh_derive(const cachet_pkey *priv, const cachet_pkey *peer, u
         *len = n;
     }
     EVP_PKEY_CTX_free(ctx);
+    EVP_PKEY_CTX_free(pctx);
     return rc;
 }
 

@@ -147,13 +147,67 @@ static void ec_templates_init(void)
     }
 }
 
-static EVP_PKEY *ec_template(const char *group)
+EVP_PKEY *crypto_ec_template(const char *group)
 {
     pthread_once(&ec_templates_once, ec_templates_init);
     for (size_t i = 0; i < 3; i++)
         if (strcmp(group, ec_template_groups[i]) == 0)
             return ec_templates[i];
     return NULL;
+}
+
+/* Imported public points, most recent per slot: the same tee key arrives
+ * several times per KBS flow (the runtime-data check in /attest, twice,
+ * the EAR's key attestation, the JWE of the release) and a conversion
+ * costs more than a signature check's bookkeeping.  An entry is a key that
+ * already passed the import checks below, matched on its exact curve and
+ * coordinates, and handed out as a new reference (EVP_PKEY is safe to use
+ * from several threads once built; nothing here modifies a public key). */
+#define EC_CACHE_SLOTS 64
+typedef struct ec_cache_entry {
+    EVP_PKEY *pkey;
+    int curve;
+    size_t len;
+    uint8_t xy[2 * CRYPTO_EC_MAX_FIELD];
+} ec_cache_entry;
+static ec_cache_entry ec_cache[EC_CACHE_SLOTS];
+static pthread_mutex_t ec_cache_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static size_t ec_cache_slot(int curve, const uint8_t *xy, size_t len)
+{
+    uint64_t h = 1469598103934665603ULL ^ (uint64_t)curve; /* FNV-1a */
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ xy[i]) * 1099511628211ULL;
+    return (size_t)(h % EC_CACHE_SLOTS);
+}
+
+static EVP_PKEY *ec_cache_get(int curve, const uint8_t *xy, size_t len)
+{
+    size_t i = ec_cache_slot(curve, xy, len);
+    EVP_PKEY *k = NULL;
+    pthread_mutex_lock(&ec_cache_mu);
+    ec_cache_entry *e = &ec_cache[i];
+    if (e->pkey && e->curve == curve && e->len == len && memcmp(e->xy, xy, len) == 0 &&
+        EVP_PKEY_up_ref(e->pkey) == 1)
+        k = e->pkey;
+    pthread_mutex_unlock(&ec_cache_mu);
+    return k;
+}
+
+static void ec_cache_put(int curve, const uint8_t *xy, size_t len, EVP_PKEY *pkey)
+{
+    if (len > sizeof ec_cache[0].xy || EVP_PKEY_up_ref(pkey) != 1)
+        return;
+    size_t i = ec_cache_slot(curve, xy, len);
+    pthread_mutex_lock(&ec_cache_mu);
+    ec_cache_entry *e = &ec_cache[i];
+    EVP_PKEY *old = e->pkey;
+    e->pkey = pkey;
+    e->curve = curve;
+    e->len = len;
+    memcpy(e->xy, xy, len);
+    pthread_mutex_unlock(&ec_cache_mu);
+    EVP_PKEY_free(old);
 }
 
 /* The same checks as pkey_fromdata: public-key check, then acceptable. */
@@ -200,9 +254,16 @@ cachet_rc cachet_pkey_from_ec_point(cachet_curve curve, const uint8_t *xy, size_
     uint8_t point[1 + 2 * CRYPTO_EC_MAX_FIELD];
     point[0] = 0x04;
     memcpy(point + 1, xy, len);
-    EVP_PKEY *tmpl = ec_template(ci->group);
-    if (tmpl)
-        return ec_point_import_fast(tmpl, point, len + 1, out);
+    EVP_PKEY *tmpl = crypto_ec_template(ci->group);
+    if (tmpl) {
+        EVP_PKEY *hit = ec_cache_get((int)curve, xy, len);
+        if (hit)
+            return crypto_pkey_wrap(hit, out);
+        cachet_rc rc = ec_point_import_fast(tmpl, point, len + 1, out);
+        if (rc == CACHET_OK)
+            ec_cache_put((int)curve, xy, len, (*out)->pkey);
+        return rc;
+    }
     OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
     if (!bld || OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, ci->group, 0) != 1 ||
         OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, len + 1) != 1) {

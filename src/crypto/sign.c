@@ -18,7 +18,18 @@ cachet_rc cachet_pkey_generate_ec(cachet_curve curve, cachet_pkey **out)
     if (!ci || !out)
         return crypto_err(INVALID_ARG, "pkey_generate_ec: bad curve %d or NULL", (int)curve);
     *out = NULL;
-    EVP_PKEY *pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", ci->group);
+    /* From the curve's shared parameters key when there is one: the group is
+     * copied instead of rebuilt from its name (with its Montgomery context)
+     * for every ephemeral key. */
+    EVP_PKEY *pkey = NULL, *tmpl = crypto_ec_template(ci->group);
+    EVP_PKEY_CTX *ctx = tmpl ? EVP_PKEY_CTX_new_from_pkey(NULL, tmpl, NULL) : NULL;
+    if (!ctx || EVP_PKEY_keygen_init(ctx) != 1 || EVP_PKEY_keygen(ctx, &pkey) != 1) {
+        EVP_PKEY_free(pkey);
+        pkey = NULL;
+    }
+    EVP_PKEY_CTX_free(ctx);
+    if (!pkey)
+        pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", ci->group);
     if (!pkey)
         return crypto_ossl(CRYPTO, "pkey_generate_ec: %s key generation failed", ci->group);
     return crypto_pkey_wrap(pkey, out);

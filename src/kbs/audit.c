@@ -52,23 +52,26 @@ static cachet_rc audit_write_batch(cachet_kbs_store *s, kbs_audit_req *batch)
     int64_t seq = 1;
     sqlite3_stmt *st = NULL;
     pthread_mutex_lock(&s->mu);
-    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+    sqlite3_stmt *begin = kbs_stmt(s, s->db, KBS_ST_BEGIN, "BEGIN IMMEDIATE");
+    int brc = begin ? sqlite3_step(begin) : SQLITE_ERROR;
+    kbs_stmt_done(begin);
+    if (brc != SQLITE_DONE) {
         rc = kbs_err(IO, "audit: %s", sqlite3_errmsg(s->db));
         goto out;
     }
-    if (sqlite3_prepare_v2(s->db, "SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1", -1, &st,
-                           NULL) != SQLITE_OK) {
+    if (!(st = kbs_stmt(s, s->db, KBS_ST_AUDIT_LAST,
+                        "SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1"))) {
         rc = kbs_err(IO, "audit: %s", sqlite3_errmsg(s->db));
     } else if (sqlite3_step(st) == SQLITE_ROW) {
         seq = sqlite3_column_int64(st, 0) + 1;
         if (sqlite3_column_bytes(st, 1) == 32)
             memcpy(prev, sqlite3_column_blob(st, 1), 32);
     }
-    sqlite3_finalize(st);
+    kbs_stmt_done(st);
     st = NULL;
-    if (rc == CACHET_OK && sqlite3_prepare_v2(s->db,
-                                              "INSERT INTO audit(seq, record, mac) VALUES(?, ?, ?)",
-                                              -1, &st, NULL) != SQLITE_OK)
+    if (rc == CACHET_OK &&
+        !(st = kbs_stmt(s, s->db, KBS_ST_AUDIT_INS,
+                        "INSERT INTO audit(seq, record, mac) VALUES(?, ?, ?)")))
         rc = kbs_err(IO, "audit: %s", sqlite3_errmsg(s->db));
     for (kbs_audit_req *r = batch; rc == CACHET_OK && r; r = r->next, seq++) {
         if ((rc = chain_mac(s, prev, seq, r->rec, mac)) != CACHET_OK)
@@ -84,14 +87,20 @@ static cachet_rc audit_write_batch(cachet_kbs_store *s, kbs_audit_req *batch)
         sqlite3_clear_bindings(st);
         memcpy(prev, mac, 32);
     }
-    sqlite3_finalize(st);
+    kbs_stmt_done(st);
     if (rc == CACHET_OK) {
-        if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        sqlite3_stmt *commit = kbs_stmt(s, s->db, KBS_ST_COMMIT, "COMMIT");
+        int crc = commit ? sqlite3_step(commit) : SQLITE_ERROR;
+        if (crc != SQLITE_DONE)
             rc = kbs_err(IO, "audit: %s", sqlite3_errmsg(s->db));
+        kbs_stmt_done(commit);
+        if (rc != CACHET_OK)
             sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-        }
     } else {
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        sqlite3_stmt *rb = kbs_stmt(s, s->db, KBS_ST_ROLLBACK, "ROLLBACK");
+        if (!rb || sqlite3_step(rb) != SQLITE_DONE)
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        kbs_stmt_done(rb);
     }
 out:
     pthread_mutex_unlock(&s->mu);

@@ -1,6 +1,8 @@
 /* The KBS HTTP server (libmicrohttpd): routing, bounded bodies, the
  * protocol handlers (protocols.md §1.2-1.11). */
 #include <arpa/inet.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +26,25 @@
 #define PREFIX "/kbs/v0/"
 #define COOKIE "kbs-session-id"
 
+/* A parsed policy shared by the requests using it; freed with the last
+ * reference (an admin change or another replica's replaces it in the cache
+ * while requests may still hold the old one). */
+typedef struct kbs_parsed_policy {
+    atomic_int refs;
+    char *text;                 /* the stored text it was parsed from; NULL: none stored */
+    cachet_policy *ap;          /* attestation */
+    cachet_kbs_rpolicy *rp;     /* resource */
+} kbs_parsed_policy;
+
+/* The last parsed attestation and resource policy, keyed by their text.
+ * Every request still reads the text from the store (one kept statement,
+ * so a change by kbs-admin, the admin API or another replica is seen by
+ * the very next request); only the parse is skipped when it is unchanged. */
+typedef struct kbs_policy_cache {
+    pthread_mutex_t mu;
+    kbs_parsed_policy *slot[2]; /* 0: attestation, 1: resource */
+} kbs_policy_cache;
+
 struct cachet_kbs {
     struct MHD_Daemon *d;
     cachet_kbs_store *store;
@@ -41,6 +62,7 @@ struct cachet_kbs {
     uint16_t port;
     char *tls_cert, *tls_key;
     kbs_metrics metrics;
+    kbs_policy_cache pcache;
 };
 
 typedef struct conn_ctx {
@@ -117,6 +139,71 @@ static void audit(cachet_kbs *k, const char *event, const char *who, const char 
     if (cachet_kbs_store_audit(k->store, event, who, what, ok ? "allow" : "deny", rule,
                                ok ? NULL : r->detail) != CACHET_OK)
         cachet_log(CACHET_LOG_ERROR, "kbs: audit write failed: %s", cachet_err_detail());
+}
+
+/* ---- policies ---------------------------------------------------------------- */
+
+static void parsed_policy_put(kbs_parsed_policy *pp)
+{
+    if (!pp || atomic_fetch_sub(&pp->refs, 1) != 1)
+        return;
+    cachet_policy_free(pp->ap);
+    cachet_kbs_rpolicy_free(pp->rp);
+    free(pp->text);
+    free(pp);
+}
+
+static bool same_text(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* The named policy ("attestation" or "resource") as stored now, parsed
+ * (deny-all when unset, as kbs_load_policy/kbs_load_rpolicy); a reference
+ * the caller drops with parsed_policy_put(). */
+static cachet_rc policy_get(cachet_kbs *k, bool resource, kbs_parsed_policy **out)
+{
+    *out = NULL;
+    const char *name = resource ? "resource" : "attestation";
+    char *text = NULL;
+    cachet_rc rc = cachet_kbs_store_get_policy(k->store, name, &text);
+    if (rc != CACHET_OK && cachet_rc_code(rc) != CACHET_E_NOT_FOUND)
+        return rc;
+    kbs_policy_cache *pc = &k->pcache;
+    pthread_mutex_lock(&pc->mu);
+    kbs_parsed_policy *pp = pc->slot[resource];
+    if (pp && same_text(pp->text, text)) {
+        atomic_fetch_add(&pp->refs, 1);
+        pthread_mutex_unlock(&pc->mu);
+        free(text);
+        *out = pp;
+        return CACHET_OK;
+    }
+    pthread_mutex_unlock(&pc->mu);
+    pp = calloc(1, sizeof *pp);
+    if (!pp) {
+        free(text);
+        return kbs_err(NOMEM, "policy: out of memory");
+    }
+    atomic_init(&pp->refs, 1);
+    pp->text = text;
+    if (resource)
+        rc = cachet_kbs_rpolicy_parse(text, text ? strlen(text) : 0, &pp->rp);
+    else
+        rc = text ? cachet_policy_parse(text, strlen(text), &pp->ap)
+                  : cachet_policy_parse("{}", 2, &pp->ap);
+    if (rc != CACHET_OK) {
+        parsed_policy_put(pp);
+        return rc;
+    }
+    atomic_fetch_add(&pp->refs, 1); /* the cache's reference */
+    pthread_mutex_lock(&pc->mu);
+    kbs_parsed_policy *old = pc->slot[resource];
+    pc->slot[resource] = pp;
+    pthread_mutex_unlock(&pc->mu);
+    parsed_policy_put(old);
+    *out = pp;
+    return CACHET_OK;
 }
 
 /* ---- POST /auth ------------------------------------------------------------ */
@@ -196,7 +283,7 @@ static void handle_attest(cachet_kbs *k, struct MHD_Connection *conn, const conn
     cachet_kbs_attestation a;
     kbs_outcome o;
     memset(&o, 0, sizeof o);
-    cachet_policy *policy = NULL;
+    kbs_parsed_policy *policy = NULL;
     char *jwt = NULL;
     if (cachet_kbs_parse_attestation(c->body, c->len, &a) != CACHET_OK) {
         reply_error(r, MHD_HTTP_UNAUTHORIZED, CACHET_KBS_ERR_SERDE, cachet_err_detail());
@@ -207,12 +294,12 @@ static void handle_attest(cachet_kbs *k, struct MHD_Connection *conn, const conn
                     "runtime-data nonce is not this session's challenge");
         goto out;
     }
-    if (kbs_load_policy(k->store, &policy) != CACHET_OK) {
+    if (policy_get(k, false, &policy) != CACHET_OK) {
         reply_error(r, MHD_HTTP_UNAUTHORIZED, CACHET_KBS_ERR_ATTESTATION,
                     "the attestation policy cannot be loaded");
         goto out;
     }
-    if (kbs_verify_and_appraise(&k->verifier, policy, s.tee, a.evidence, a.evidence_len,
+    if (kbs_verify_and_appraise(&k->verifier, policy->ap, s.tee, a.evidence, a.evidence_len,
                                 a.runtime_data, a.additional_evidence, NULL, 0, now, &o) != CACHET_OK) {
         reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, CACHET_KBS_ERR_ATTESTATION,
                     "internal error");
@@ -238,8 +325,8 @@ out:
     audit(k, "attest", who, s.tee, r, o.appraisal ? cachet_appraisal_rule(o.appraisal) : NULL);
     kbs_session_release(&k->sessions, s.id, r->status == MHD_HTTP_OK ? jwt : NULL);
     kbs_session_copy_clear(&s);
-    cachet_policy_free(policy);
     kbs_outcome_clear(&o);
+    parsed_policy_put(policy);
     cachet_kbs_attestation_clear(&a);
     free(jwt);
 }
@@ -275,7 +362,7 @@ static void handle_resource(cachet_kbs *k, struct MHD_Connection *conn, const ch
     }
     char *tok = find_token(k, conn);
     json_t *claims = NULL;
-    cachet_kbs_rpolicy *rp = NULL;
+    kbs_parsed_policy *rp = NULL;
     uint8_t *secret = NULL;
     size_t slen = 0;
     char why[512];
@@ -290,12 +377,12 @@ static void handle_resource(cachet_kbs *k, struct MHD_Connection *conn, const ch
         reply_error(r, MHD_HTTP_UNAUTHORIZED, CACHET_KBS_ERR_TOKEN_VERIFIER, cachet_err_detail());
         goto out;
     }
-    if (kbs_load_rpolicy(k->store, &rp) != CACHET_OK) {
+    if (policy_get(k, true, &rp) != CACHET_OK) {
         reply_error(r, MHD_HTTP_UNAUTHORIZED, CACHET_KBS_ERR_POLICY_DENY,
                     "the resource policy cannot be loaded");
         goto out;
     }
-    if (!cachet_kbs_rpolicy_allows(rp, claims, path, why, sizeof why)) {
+    if (!cachet_kbs_rpolicy_allows(rp->rp, claims, path, why, sizeof why)) {
         reply_error(r, MHD_HTTP_UNAUTHORIZED, CACHET_KBS_ERR_POLICY_DENY, why);
         goto out;
     }
@@ -327,7 +414,7 @@ out:
     audit(k, "resource", who, path, r,
           json_string_value(json_object_get(json_object_get(claims, "cachet.appraisal"), "rule")));
     cachet_secure_free(secret);
-    cachet_kbs_rpolicy_free(rp);
+    parsed_policy_put(rp);
     json_decref(claims);
     free(tok);
 }
@@ -657,6 +744,9 @@ void cachet_kbs_stop(cachet_kbs *k)
     kbs_sessions_fini(&k->sessions);
     kbs_rl_fini(&k->rl);
     kbs_metrics_fini(&k->metrics);
+    for (size_t i = 0; i < 2; i++)
+        parsed_policy_put(k->pcache.slot[i]);
+    pthread_mutex_destroy(&k->pcache.mu);
     cachet_kbs_store_close(k->store);
     cachet_token_keys_free(k->keys);
     cachet_token_issuer_free(k->issuer);
@@ -706,6 +796,7 @@ cachet_rc cachet_kbs_start(const cachet_kbs_config *cfg, cachet_kbs **out)
     if (!k)
         return kbs_err(NOMEM, "kbs: out of memory");
     k->clock = cfg->clock;
+    pthread_mutex_init(&k->pcache.mu, NULL);
     kbs_metrics_init(&k->metrics);
     kbs_rl_init(&k->rl, cfg->rate_limit ? cfg->rate_limit : 20,
                 cfg->rate_burst ? cfg->rate_burst : 100);

@@ -14,16 +14,68 @@
 cachet_rc kbs_sessions_init(kbs_sessions *ss, size_t cap)
 {
     memset(ss, 0, sizeof *ss);
+    if (cap == 0 || cap >= UINT32_MAX / 2)
+        return kbs_err(INVALID_ARG, "sessions: bad capacity %zu", cap);
+    size_t nb = 16;
+    while (nb < cap)
+        nb *= 2;
     ss->s = calloc(cap, sizeof *ss->s);
-    if (!ss->s)
+    ss->next = calloc(cap, sizeof *ss->next);
+    ss->head = calloc(nb, sizeof *ss->head);
+    ss->free_slots = calloc(cap, sizeof *ss->free_slots);
+    if (!ss->s || !ss->next || !ss->head || !ss->free_slots) {
+        free(ss->s);
+        free(ss->next);
+        free(ss->head);
+        free(ss->free_slots);
+        memset(ss, 0, sizeof *ss);
         return kbs_err(NOMEM, "sessions: out of memory");
+    }
     ss->cap = cap;
+    ss->n_buckets = nb;
+    for (size_t i = 0; i < cap; i++) /* lowest index on top */
+        ss->free_slots[i] = (uint32_t)(cap - 1 - i);
+    ss->n_free = cap;
+    ss->min_expiry = INT64_MAX;
     pthread_mutex_init(&ss->mu, NULL);
     return CACHET_OK;
 }
 
-static void wipe(kbs_session *s)
+/* The bucket of an id: its first 8 characters read as hex (ids are random;
+ * a malformed one lands in some bucket and matches nothing there).  The
+ * lookup time then depends on how many live sessions share the bucket,
+ * which tells nothing usable about their ids beyond a few leading bits of
+ * 122 random ones; each candidate is still compared in constant time. */
+static size_t bucket_of(const kbs_sessions *ss, const char *id)
 {
+    uint32_t h = 0;
+    for (size_t i = 0; i < 8; i++) {
+        unsigned char c = (unsigned char)id[i];
+        uint32_t v = c >= '0' && c <= '9' ? (uint32_t)(c - '0')
+                     : c >= 'a' && c <= 'f' ? (uint32_t)(c - 'a' + 10)
+                                            : (uint32_t)c;
+        h = h * 16u + v;
+    }
+    return h & (ss->n_buckets - 1);
+}
+
+static void unlink_slot(kbs_sessions *ss, size_t idx)
+{
+    uint32_t *p = &ss->head[bucket_of(ss, ss->s[idx].id)];
+    while (*p && *p != idx + 1)
+        p = &ss->next[*p - 1];
+    if (*p)
+        *p = ss->next[idx];
+    ss->next[idx] = 0;
+}
+
+static void wipe(kbs_sessions *ss, kbs_session *s)
+{
+    size_t idx = (size_t)(s - ss->s);
+    if (s->id[0]) {
+        unlink_slot(ss, idx);
+        ss->free_slots[ss->n_free++] = (uint32_t)idx;
+    }
     free(s->token);
     memset(s, 0, sizeof *s);
 }
@@ -33,9 +85,14 @@ void kbs_sessions_fini(kbs_sessions *ss)
     if (!ss->s)
         return;
     for (size_t i = 0; i < ss->cap; i++)
-        wipe(&ss->s[i]);
+        free(ss->s[i].token);
+    memset(ss->s, 0, ss->cap * sizeof *ss->s);
     free(ss->s);
+    free(ss->next);
+    free(ss->head);
+    free(ss->free_slots);
     ss->s = NULL;
+    ss->next = ss->head = ss->free_slots = NULL;
     pthread_mutex_destroy(&ss->mu);
 }
 
@@ -43,9 +100,9 @@ static kbs_session *find(kbs_sessions *ss, const char *id)
 {
     if (!id || strlen(id) != KBS_SESSION_ID_LEN)
         return NULL;
-    for (size_t i = 0; i < ss->cap; i++)
-        if (ss->s[i].id[0] && cachet_memeq_ct(ss->s[i].id, id, KBS_SESSION_ID_LEN) == 0)
-            return &ss->s[i];
+    for (uint32_t i = ss->head[bucket_of(ss, id)]; i; i = ss->next[i - 1])
+        if (cachet_memeq_ct(ss->s[i - 1].id, id, KBS_SESSION_ID_LEN) == 0)
+            return &ss->s[i - 1];
     return NULL;
 }
 
@@ -62,14 +119,20 @@ cachet_rc kbs_session_new(kbs_sessions *ss, const char *tee, int64_t now, int64_
     if (ss->db)
         return kbs_pg_session_put(ss->db, id, tee, nonce, now + timeout);
     pthread_mutex_lock(&ss->mu);
-    kbs_session *slot = NULL;
-    for (size_t i = 0; i < ss->cap; i++) {
-        kbs_session *s = &ss->s[i];
-        if (s->id[0] && s->expiry <= now && !s->busy)
-            wipe(s);
-        if (!slot && !s->id[0])
-            slot = s;
+    /* Expired sessions are reclaimed here, all of them whenever there is
+     * one (the sweep runs only when some session may have expired). */
+    if (now >= ss->min_expiry) {
+        int64_t min = INT64_MAX;
+        for (size_t i = 0; i < ss->cap; i++) {
+            kbs_session *s = &ss->s[i];
+            if (s->id[0] && s->expiry <= now && !s->busy)
+                wipe(ss, s);
+            else if (s->id[0] && s->expiry < min)
+                min = s->expiry;
+        }
+        ss->min_expiry = min;
     }
+    kbs_session *slot = ss->n_free ? &ss->s[ss->free_slots[--ss->n_free]] : NULL;
     if (!slot) {
         pthread_mutex_unlock(&ss->mu);
         return kbs_err(LIMIT, "sessions: table full (%zu)", ss->cap);
@@ -78,6 +141,11 @@ cachet_rc kbs_session_new(kbs_sessions *ss, const char *tee, int64_t now, int64_
     memcpy(slot->nonce, nonce, strlen(nonce) + 1);
     snprintf(slot->tee, sizeof slot->tee, "%s", tee);
     slot->expiry = now + timeout;
+    if (slot->expiry < ss->min_expiry)
+        ss->min_expiry = slot->expiry;
+    size_t idx = (size_t)(slot - ss->s), b = bucket_of(ss, slot->id);
+    ss->next[idx] = ss->head[b];
+    ss->head[b] = (uint32_t)(idx + 1);
     pthread_mutex_unlock(&ss->mu);
     return CACHET_OK;
 }
@@ -111,7 +179,7 @@ static cachet_rc lookup(kbs_sessions *ss, const char *id, int64_t now, kbs_sessi
         rc = kbs_err(NOT_FOUND, "session: unknown kbs-session-id");
     } else if (s->expiry <= now) {
         if (!s->busy)
-            wipe(s);
+            wipe(ss, s);
         rc = kbs_err(EXPIRED, "session: expired");
     } else if (claim && s->busy) {
         rc = kbs_err(STATE, "session: an attestation is already in progress");

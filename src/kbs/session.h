@@ -29,6 +29,13 @@ typedef struct kbs_sessions {
     pthread_mutex_t mu;
     kbs_session *s;
     size_t cap;
+    /* Index by id: bucket heads and chain links hold slot index + 1 (0 ends
+     * a chain); the bucket is taken from the id's first hex digits. */
+    uint32_t *head, *next;
+    size_t n_buckets; /* a power of two */
+    uint32_t *free_slots; /* stack of empty slot indices */
+    size_t n_free;
+    int64_t min_expiry; /* no live session expires before this */
 } kbs_sessions;
 
 cachet_rc kbs_sessions_init(kbs_sessions *ss, size_t cap);

@@ -74,6 +74,27 @@ cachet_rc kbs_unseal(cachet_kbs_store *s, const char *label, const uint8_t *b, s
     return CACHET_OK;
 }
 
+sqlite3_stmt *kbs_stmt(cachet_kbs_store *s, sqlite3 *db, int which, const char *sql)
+{
+    if (which < 0 || which >= KBS_ST_COUNT)
+        return NULL;
+    if (!s->st[which] &&
+        sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->st[which], NULL) !=
+            SQLITE_OK) {
+        sqlite3_finalize(s->st[which]);
+        s->st[which] = NULL;
+    }
+    return s->st[which];
+}
+
+void kbs_stmt_done(sqlite3_stmt *st)
+{
+    if (st) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    }
+}
+
 static cachet_rc check_kek(cachet_kbs_store *s)
 {
     sqlite3_stmt *st = NULL;
@@ -182,6 +203,8 @@ void cachet_kbs_store_close(cachet_kbs_store *s)
 {
     if (!s)
         return;
+    for (size_t i = 0; i < KBS_ST_COUNT; i++)
+        sqlite3_finalize(s->st[i]);
     sqlite3_close(s->rdb);
     sqlite3_close(s->db);
     kbs_pg_close(s);
@@ -240,9 +263,8 @@ cachet_rc cachet_kbs_store_get(cachet_kbs_store *s, const char *path, uint8_t **
     sqlite3 *db = s->rdb ? s->rdb : s->db;
     pthread_mutex_t *mu = s->rdb ? &s->rmu : &s->mu;
     pthread_mutex_lock(mu);
-    if (sqlite3_prepare_v2(db, "SELECT sealed FROM resources WHERE path=?", -1, &st, NULL) !=
-            SQLITE_OK ||
-        sqlite3_bind_text(st, 1, path, -1, SQLITE_TRANSIENT) != SQLITE_OK) {
+    if (!(st = kbs_stmt(s, db, KBS_ST_GET, "SELECT sealed FROM resources WHERE path=?")) ||
+        sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC) != SQLITE_OK) {
         rc = kbs_err(IO, "store: get: %s", sqlite3_errmsg(db));
     } else {
         int r = sqlite3_step(st);
@@ -254,7 +276,7 @@ cachet_rc cachet_kbs_store_get(cachet_kbs_store *s, const char *path, uint8_t **
         else
             rc = kbs_err(IO, "store: get: %s", sqlite3_errmsg(db));
     }
-    sqlite3_finalize(st);
+    kbs_stmt_done(st);
     pthread_mutex_unlock(mu);
     return rc;
 }
@@ -341,9 +363,8 @@ cachet_rc cachet_kbs_store_get_policy(cachet_kbs_store *s, const char *name, cha
     sqlite3 *db = s->rdb ? s->rdb : s->db;
     pthread_mutex_t *mu = s->rdb ? &s->rmu : &s->mu;
     pthread_mutex_lock(mu);
-    if (sqlite3_prepare_v2(db, "SELECT text FROM policies WHERE name=?", -1, &st, NULL) !=
-            SQLITE_OK ||
-        sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT) != SQLITE_OK) {
+    if (!(st = kbs_stmt(s, db, KBS_ST_GET_POLICY, "SELECT text FROM policies WHERE name=?")) ||
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) != SQLITE_OK) {
         rc = kbs_err(IO, "store: %s", sqlite3_errmsg(db));
     } else {
         int r = sqlite3_step(st);
@@ -356,7 +377,7 @@ cachet_rc cachet_kbs_store_get_policy(cachet_kbs_store *s, const char *name, cha
             rc = kbs_err(IO, "store: %s", sqlite3_errmsg(db));
         }
     }
-    sqlite3_finalize(st);
+    kbs_stmt_done(st);
     pthread_mutex_unlock(mu);
     return rc;
 }

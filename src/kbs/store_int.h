@@ -13,6 +13,19 @@
 
 struct pg_conn; /* PGconn, kept opaque here */
 
+/* SQLite statements prepared once and kept for the store's life (each
+ * used under the mutex of its connection, reset after every use). */
+enum {
+    KBS_ST_GET,        /* rdb (or db): sealed resource by path */
+    KBS_ST_GET_POLICY, /* rdb (or db): policy text by name */
+    KBS_ST_BEGIN,      /* db: BEGIN IMMEDIATE */
+    KBS_ST_COMMIT,     /* db */
+    KBS_ST_ROLLBACK,   /* db */
+    KBS_ST_AUDIT_LAST, /* db: the chain's last row */
+    KBS_ST_AUDIT_INS,  /* db: append a row */
+    KBS_ST_COUNT
+};
+
 struct cachet_kbs_store {
     sqlite3 *db;
     sqlite3 *rdb;        /* read-only connection for get/get_policy, or NULL */
@@ -28,7 +41,14 @@ struct cachet_kbs_store {
     pthread_cond_t gcv;
     struct kbs_audit_req *gq_head, *gq_tail;
     bool g_leader;
+    sqlite3_stmt *st[KBS_ST_COUNT];
 };
+
+/* The kept statement `which` on db (prepared on first use; NULL with the
+ * connection's error on failure).  The caller holds db's mutex and calls
+ * kbs_stmt_done() when finished with it. */
+sqlite3_stmt *kbs_stmt(cachet_kbs_store *s, sqlite3 *db, int which, const char *sql);
+void kbs_stmt_done(sqlite3_stmt *st);
 
 /* Seal/unseal a record under the KEK, AAD bound to label. */
 cachet_rc kbs_seal(cachet_kbs_store *s, const char *label, const uint8_t *pt, size_t len,

@@ -19,6 +19,7 @@
 #include "cachet/secmem.h"
 
 #define SECMEM_MAGIC 0x6361636865744d4dULL /* "cachetMM" */
+#define SECMEM_POOLED 0x6361636865744646ULL /* "cachetFF": wiped, in the pool */
 
 struct secmem_header {
     uint64_t magic;
@@ -103,6 +104,65 @@ static bool map_secret(uint8_t *at, size_t len)
     return ok;
 }
 
+/* Freed one-page allocations (locked, not secretmem) kept for reuse: a key
+ * broker allocates and frees a few small secrets per request, and every
+ * fresh allocation costs four system calls (mmap, mmap, madvise, mlock) and
+ * a TLB shootdown at munmap.  A pooled allocation keeps its guards, its
+ * lock and its madvise flags; its data page and header are wiped before it
+ * enters the pool (so it comes back zeroed, like a fresh one), and its
+ * header is marked so that a double free or use through free aborts. */
+#define SECMEM_POOL_MAX 32
+static void *secmem_pool[SECMEM_POOL_MAX];
+static size_t secmem_pool_n;
+static pthread_mutex_t secmem_pool_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* MADV_WIPEONFORK zeroes the pooled pages (headers included) in a child:
+ * the child starts with an empty pool (the mappings stay, unused). */
+static void pool_prepare(void) { pthread_mutex_lock(&secmem_pool_mu); }
+static void pool_parent(void) { pthread_mutex_unlock(&secmem_pool_mu); }
+static void pool_child(void)
+{
+    secmem_pool_n = 0;
+    pthread_mutex_init(&secmem_pool_mu, NULL);
+}
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+static bool pool_ok;
+static void pool_init(void) { pool_ok = pthread_atfork(pool_prepare, pool_parent, pool_child) == 0; }
+
+static void *pool_take(size_t len)
+{
+    void *p = NULL;
+    pthread_mutex_lock(&secmem_pool_mu);
+    if (secmem_pool_n)
+        p = secmem_pool[--secmem_pool_n];
+    pthread_mutex_unlock(&secmem_pool_mu);
+    if (!p)
+        return NULL;
+    struct secmem_header *h = (struct secmem_header *)((uintptr_t)p - page_size());
+    if (h->magic != SECMEM_POOLED)
+        abort();
+    h->magic = SECMEM_MAGIC;
+    h->len = len;
+    return p;
+}
+
+static bool pool_give(void *p, struct secmem_header *h)
+{
+    pthread_once(&pool_once, pool_init);
+    if (!pool_ok || h->data_len != page_size() || !h->locked || h->secretmem)
+        return false;
+    bool kept = false;
+    pthread_mutex_lock(&secmem_pool_mu);
+    if (secmem_pool_n < SECMEM_POOL_MAX) {
+        h->magic = SECMEM_POOLED;
+        h->len = 0;
+        secmem_pool[secmem_pool_n++] = p;
+        kept = true;
+    }
+    pthread_mutex_unlock(&secmem_pool_mu);
+    return kept;
+}
+
 void *cachet_secure_alloc_flags(size_t len, unsigned flags)
 {
     const size_t ps = page_size();
@@ -110,6 +170,14 @@ void *cachet_secure_alloc_flags(size_t len, unsigned flags)
         len = 1;
     if (len > SIZE_MAX - 4 * ps)
         return NULL;
+    /* Pooled pages are locked and never secretmem: they serve a request
+     * that does not ask for secretmem (or cannot get it anyway). */
+    if (len <= ps &&
+        (!(flags & CACHET_SECURE_PREFER_SECRETMEM) || !cachet_secretmem_available())) {
+        void *p = pool_take(len);
+        if (p)
+            return p;
+    }
     const size_t data_len = (len + ps - 1) / ps * ps;
     const size_t total = data_len + 3 * ps;
     uint8_t *base = mmap(NULL, total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -159,6 +227,8 @@ void cachet_secure_free(void *p)
     struct secmem_header *h = header_of(p);
     const size_t total = h->total, data_len = h->data_len;
     cachet_wipe(p, data_len);
+    if (pool_give(p, h))
+        return;
     cachet_wipe(h, sizeof *h);
     uint8_t *base = (uint8_t *)p - 2 * page_size();
     munmap(base, total); /* also drops the lock */

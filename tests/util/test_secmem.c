@@ -91,6 +91,39 @@ static void test_secretmem_when_available(void **state)
     cachet_secure_free(p);
 }
 
+/* Freed small allocations are pooled for reuse (src/util/secmem.c): a reused
+ * one comes back zeroed, with its size, dump exclusion and guard intact, and
+ * a double free aborts. */
+static void test_pool_reuse_is_wiped(void **state)
+{
+    (void)state;
+    uint8_t *p = cachet_secure_alloc(64);
+    assert_non_null(p);
+    memset(p, 0x5a, 64);
+    bool locked = cachet_secure_is_locked(p);
+    cachet_secure_free(p);
+    uint8_t *q = cachet_secure_alloc(200);
+    assert_non_null(q);
+    for (int i = 0; i < 4096; i++)
+        assert_int_equal(q[i], 0);
+    assert_int_equal(cachet_secure_size(q), 200);
+    assert_true(smaps_has_flag(q, "dd"));
+    assert_int_equal(cachet_secure_is_locked(q), locked);
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct rlimit none = {0, 0};
+        setrlimit(RLIMIT_CORE, &none);
+        signal(SIGABRT, SIG_DFL);
+        cachet_secure_free(q);
+        cachet_secure_free(q); /* double free: must abort */
+        _exit(0);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
+    cachet_secure_free(q);
+}
+
 static void test_guard_page_faults(void **state)
 {
     (void)state;
@@ -147,6 +180,7 @@ int main(void)
         cmocka_unit_test(test_alloc_is_zeroed_dontdump),
         cmocka_unit_test(test_large_alloc_falls_back_unlocked),
         cmocka_unit_test(test_secretmem_when_available),
+        cmocka_unit_test(test_pool_reuse_is_wiped),
         cmocka_unit_test(test_guard_page_faults),
         cmocka_unit_test(test_wipe_and_ct_compare),
         cmocka_unit_test(test_process_protect),

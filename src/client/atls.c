@@ -16,11 +16,13 @@
 
 #include <curl/curl.h>
 
+#include "cachet/buffer.h"
 #include "cachet/chat.h"
 #include "cachet/encoding.h"
 #include "cachet/runtime_data.h"
 #include "cachet/secmem.h"
 #include "client/atls_int.h"
+#include "client/client_int.h"
 
 #define ATLS_RC(code) CACHET_RC(CACHET_SUB_SERVE, CACHET_E_##code)
 #define atls_err(code, ...) cachet_err(ATLS_RC(code), __VA_ARGS__)
@@ -40,22 +42,6 @@ struct cachet_atls {
     char model_id[256];
 };
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static void curl_init_once(void)
-{
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-static bool loopback_http(const char *url)
-{
-    static const char *const ok[] = {"http://127.", "http://localhost:", "http://localhost/",
-                                     "http://[::1]"};
-    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
-        if (strncmp(url, ok[i], strlen(ok[i])) == 0)
-            return true;
-    return false;
-}
-
 /* ---- bounded bodies ---------------------------------------------------- */
 
 typedef struct body {
@@ -68,18 +54,11 @@ static size_t on_body(char *data, size_t sz, size_t nm, void *arg)
 {
     body *b = arg;
     size_t n = sz * nm;
-    if (b->over || n > CACHET_ATLS_MAX_RESPONSE - b->n) {
-        b->over = true;
-        return 0;
-    }
-    char *np = realloc(b->p, b->n + n + 1);
-    if (!np)
-        return 0;
-    b->p = np;
-    memcpy(b->p + b->n, data, n);
-    b->n += n;
-    b->p[b->n] = 0;
-    return n;
+    cachet_append_result r = b->over ? CACHET_APPEND_LIMIT
+                                     : cachet_buf_append(&b->p, &b->n, data, n,
+                                                         CACHET_ATLS_MAX_RESPONSE);
+    b->over = r == CACHET_APPEND_LIMIT;
+    return r == CACHET_APPEND_OK ? n : 0;
 }
 
 /* Options every request gets.  TLS: no WebPKI (self-issued), never a
@@ -454,14 +433,14 @@ cachet_rc cachet_atls_connect(const char *url, const cachet_atls_opts *opts, cac
     if (!url || !opts || !opts->policy || !out || strlen(url) > ATLS_MAX_URL)
         return atls_err(INVALID_ARG, "tls: missing URL, options or policy");
     bool https = strncmp(url, "https://", 8) == 0;
-    if (!https && !(opts->allow_http && loopback_http(url))) {
+    if (!https && !(opts->allow_http && cl_loopback_http(url))) {
         snprintf(rep->why, sizeof rep->why, "tls: %.200s is not https", url);
         cachet_rc rc = atls_err(POLICY, "%s", rep->why);
         if (rep == &local)
             cachet_atls_report_free(&local);
         return rc;
     }
-    pthread_once(&curl_once, curl_init_once);
+    cl_curl_global_init();
     cachet_atls *s = calloc(1, sizeof *s);
     if (!s)
         return atls_err(NOMEM, "tls: out of memory");
@@ -713,23 +692,14 @@ static bool sse_line(sse *e, char *l, size_t n)
     bool go = true;
     if (text && text[0]) {
         size_t tl = strlen(text);
-        if (tl > CACHET_ATLS_MAX_RESPONSE - e->alen) {
-            e->too_long = true;
+        cachet_append_result r =
+            cachet_buf_append(&e->answer, &e->alen, text, tl, CACHET_ATLS_MAX_RESPONSE);
+        e->too_long = r == CACHET_APPEND_LIMIT;
+        e->nomem = r == CACHET_APPEND_NOMEM;
+        go = r == CACHET_APPEND_OK;
+        if (go && e->fn && !e->fn(e->arg, text, tl)) {
+            e->stopped = true;
             go = false;
-        } else {
-            char *np = realloc(e->answer, e->alen + tl + 1);
-            if (!np) {
-                e->nomem = true;
-                go = false;
-            } else {
-                e->answer = np;
-                memcpy(e->answer + e->alen, text, tl + 1);
-                e->alen += tl;
-                if (e->fn && !e->fn(e->arg, text, tl)) {
-                    e->stopped = true;
-                    go = false;
-                }
-            }
         }
     }
     json_decref(j);

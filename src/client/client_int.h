@@ -2,6 +2,8 @@
 #ifndef CACHET_CLIENT_INT_H
 #define CACHET_CLIENT_INT_H
 
+#include <stdbool.h>
+
 #include <curl/curl.h>
 
 #include "cachet/crypto.h"
@@ -9,6 +11,11 @@
 
 #define CL_RC(code) CACHET_RC(CACHET_SUB_KBS, CACHET_E_##code)
 #define cl_err(code, ...) cachet_err(CL_RC(code), __VA_ARGS__)
+
+/* curl_global_init, once per process (http.c). */
+void cl_curl_global_init(void);
+/* http:// to 127.x, localhost or [::1]: the only plain HTTP the clients use. */
+bool cl_loopback_http(const char *url);
 
 struct cachet_kbs_client {
     CURL *curl;

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "client/client_int.h"
+#include "cachet/buffer.h"
 #include "cachet/secmem.h"
 
 /* One parked handle per thread: a client freed on a thread leaves its
@@ -29,6 +30,11 @@ static void curl_init_once(void)
     parked_ok = pthread_key_create(&parked_key, parked_free) == 0;
 }
 
+void cl_curl_global_init(void)
+{
+    pthread_once(&curl_once, curl_init_once);
+}
+
 static CURL *handle_take(void)
 {
     CURL *h = parked_ok ? pthread_getspecific(parked_key) : NULL;
@@ -47,7 +53,7 @@ static void handle_park(CURL *h)
     curl_easy_cleanup(h);
 }
 
-static bool loopback_http(const char *url)
+bool cl_loopback_http(const char *url)
 {
     static const char *const ok[] = {"http://127.", "http://localhost:", "http://localhost/",
                                      "http://[::1]"};
@@ -63,9 +69,9 @@ cachet_rc cachet_kbs_client_new(const char *url, const cachet_kbs_client_opts *o
     if (!url || !out || strlen(url) > 1024)
         return cl_err(INVALID_ARG, "client: no broker URL");
     *out = NULL;
-    if (strncmp(url, "https://", 8) != 0 && !loopback_http(url))
+    if (strncmp(url, "https://", 8) != 0 && !cl_loopback_http(url))
         return cl_err(POLICY, "client: plain http only to a loopback broker; use https");
-    pthread_once(&curl_once, curl_init_once);
+    cl_curl_global_init();
     cachet_kbs_client *c = calloc(1, sizeof *c);
     if (!c)
         return cl_err(NOMEM, "client: out of memory");
@@ -131,18 +137,11 @@ static size_t on_body(char *data, size_t sz, size_t nm, void *arg)
 {
     buf *b = arg;
     size_t n = sz * nm;
-    if (b->over || b->n + n > CACHET_KBS_CLIENT_MAX_RESPONSE) {
-        b->over = true;
-        return 0;
-    }
-    char *np = realloc(b->p, b->n + n + 1);
-    if (!np)
-        return 0;
-    b->p = np;
-    memcpy(b->p + b->n, data, n);
-    b->n += n;
-    b->p[b->n] = 0;
-    return n;
+    cachet_append_result r = b->over ? CACHET_APPEND_LIMIT
+                                     : cachet_buf_append(&b->p, &b->n, data, n,
+                                                         CACHET_KBS_CLIENT_MAX_RESPONSE);
+    b->over = r == CACHET_APPEND_LIMIT;
+    return r == CACHET_APPEND_OK ? n : 0;
 }
 
 static size_t on_header(char *data, size_t sz, size_t nm, void *arg)

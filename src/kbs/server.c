@@ -11,6 +11,8 @@
 
 #include <microhttpd.h>
 
+#include "cachet/buffer.h"
+#include "cachet/netaddr.h"
 #include "cachet/encoding.h"
 #include "cachet/fileio.h"
 #include "cachet/log.h"
@@ -665,17 +667,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (*data_size) {
-        if (!c->limited && !c->too_large && c->len + *data_size <= k->max_body) {
-            char *nb = realloc(c->body, c->len + *data_size + 1);
-            if (!nb)
-                return MHD_NO;
-            c->body = nb;
-            memcpy(c->body + c->len, data, *data_size);
-            c->len += *data_size;
-            c->body[c->len] = 0;
-        } else {
-            c->too_large = true;
-        }
+        cachet_append_result ar = c->limited || c->too_large
+                                      ? CACHET_APPEND_LIMIT
+                                      : cachet_buf_append(&c->body, &c->len, data, *data_size,
+                                                          k->max_body);
+        if (ar == CACHET_APPEND_NOMEM)
+            return MHD_NO;
+        c->too_large = ar == CACHET_APPEND_LIMIT;
         *data_size = 0;
         return MHD_YES;
     }
@@ -710,29 +708,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         free(c);
     }
     *con_cls = NULL;
-}
-
-/* "HOST:PORT" with an IPv4 host ("localhost" is 127.0.0.1). */
-static cachet_rc parse_listen(const char *s, struct sockaddr_in *sa)
-{
-    memset(sa, 0, sizeof *sa);
-    sa->sin_family = AF_INET;
-    const char *colon = s ? strrchr(s, ':') : NULL;
-    if (!colon || colon == s || (size_t)(colon - s) >= 64)
-        return kbs_err(INVALID_ARG, "listen: expected HOST:PORT");
-    char host[64];
-    memcpy(host, s, (size_t)(colon - s));
-    host[colon - s] = 0;
-    char *end;
-    long port = strtol(colon + 1, &end, 10);
-    if (!colon[1] || *end || port < 0 || port > 65535)
-        return kbs_err(INVALID_ARG, "listen: bad port in %s", s);
-    if (strcmp(host, "localhost") == 0)
-        snprintf(host, sizeof host, "127.0.0.1");
-    if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
-        return kbs_err(INVALID_ARG, "listen: %s is not an IPv4 address", host);
-    sa->sin_port = htons((uint16_t)port);
-    return CACHET_OK;
 }
 
 void cachet_kbs_stop(cachet_kbs *k)
@@ -784,10 +759,10 @@ cachet_rc cachet_kbs_start(const cachet_kbs_config *cfg, cachet_kbs **out)
         return kbs_err(INVALID_ARG, "kbs: a database and a KEK are required");
     *out = NULL;
     struct sockaddr_in sa;
-    cachet_rc rc = parse_listen(cfg->listen ? cfg->listen : "127.0.0.1:8080", &sa);
+    cachet_rc rc = cachet_listen_parse(cfg->listen ? cfg->listen : "127.0.0.1:8080", &sa);
     if (rc != CACHET_OK)
         return rc;
-    bool loopback = (ntohl(sa.sin_addr.s_addr) >> 24) == 127;
+    bool loopback = cachet_addr_is_loopback(&sa);
     if (cfg->http && !loopback)
         return kbs_err(POLICY, "kbs: plain HTTP is only served on a loopback address");
     if (!cfg->http && (!cfg->tls_cert_path || !cfg->tls_key_path))

@@ -10,6 +10,8 @@
 
 #include <microhttpd.h>
 
+#include "cachet/buffer.h"
+#include "cachet/netaddr.h"
 #include "cachet/log.h"
 #include "cachet/secmem.h"
 #include "serve/serve_int.h"
@@ -301,17 +303,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (*data_size) {
-        if (!c->too_large && c->len + *data_size <= s->max_body) {
-            char *nb = realloc(c->body, c->len + *data_size + 1);
-            if (!nb)
-                return MHD_NO;
-            c->body = nb;
-            memcpy(c->body + c->len, data, *data_size);
-            c->len += *data_size;
-            c->body[c->len] = 0;
-        } else {
-            c->too_large = true;
-        }
+        cachet_append_result ar = c->too_large ? CACHET_APPEND_LIMIT
+                                               : cachet_buf_append(&c->body, &c->len, data,
+                                                                   *data_size, s->max_body);
+        if (ar == CACHET_APPEND_NOMEM)
+            return MHD_NO;
+        c->too_large = ar == CACHET_APPEND_LIMIT;
         *data_size = 0;
         return MHD_YES;
     }
@@ -344,29 +341,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 /* ---- lifecycle ------------------------------------------------------------- */
 
-/* "HOST:PORT" with an IPv4 host ("localhost" is 127.0.0.1). */
-static cachet_rc parse_listen(const char *str, struct sockaddr_in *sa)
-{
-    memset(sa, 0, sizeof *sa);
-    sa->sin_family = AF_INET;
-    const char *colon = str ? strrchr(str, ':') : NULL;
-    if (!colon || colon == str || (size_t)(colon - str) >= 64)
-        return serve_err(INVALID_ARG, "listen: expected HOST:PORT");
-    char host[64];
-    memcpy(host, str, (size_t)(colon - str));
-    host[colon - str] = 0;
-    char *end;
-    long port = strtol(colon + 1, &end, 10);
-    if (!colon[1] || *end || port < 0 || port > 65535)
-        return serve_err(INVALID_ARG, "listen: bad port in %s", str);
-    if (strcmp(host, "localhost") == 0)
-        snprintf(host, sizeof host, "127.0.0.1");
-    if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
-        return serve_err(INVALID_ARG, "listen: %s is not an IPv4 address", host);
-    sa->sin_port = htons((uint16_t)port);
-    return CACHET_OK;
-}
-
 void cachet_serve_stop(cachet_serve *s)
 {
     if (!s)
@@ -398,7 +372,7 @@ cachet_rc cachet_serve_start(const cachet_serve_opts *opts, cachet_serve **out)
         return serve_err(INVALID_ARG, "serve: a sealed model, a key broker and an attester are "
                                       "required");
     struct sockaddr_in sa;
-    cachet_rc rc = parse_listen(opts->listen ? opts->listen : "127.0.0.1:8443", &sa);
+    cachet_rc rc = cachet_listen_parse(opts->listen ? opts->listen : "127.0.0.1:8443", &sa);
     if (rc != CACHET_OK)
         return rc;
     if (opts->queue_max < 0 || opts->threads < 0 || opts->n_ctx < 0 ||

@@ -1,11 +1,14 @@
 /* File helpers: limits, atomic writes, error codes. */
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "testutil.h"
 
+#include "cachet/buffer.h"
 #include "cachet/fileio.h"
+#include "cachet/netaddr.h"
 
 static void test_read_write_atomic(void **state)
 {
@@ -51,11 +54,44 @@ static void test_never_replaces_a_device(void **state)
     assert_int_equal(cachet_path_replaceable("/nonexistent-cachet-path"), CACHET_OK);
 }
 
+/* Bounded growing buffers and listen addresses (small util helpers the
+ * servers and clients share). */
+static void test_buf_append_and_listen(void **state)
+{
+    (void)state;
+    char *b = NULL;
+    size_t n = 0;
+    assert_int_equal(cachet_buf_append(&b, &n, "abc", 3, 5), CACHET_APPEND_OK);
+    assert_string_equal(b, "abc");
+    assert_int_equal(cachet_buf_append(&b, &n, "de", 2, 5), CACHET_APPEND_OK);
+    assert_int_equal(cachet_buf_append(&b, &n, "f", 1, 5), CACHET_APPEND_LIMIT);
+    assert_int_equal(n, 5);
+    assert_string_equal(b, "abcde");
+    assert_int_equal(cachet_buf_append(&b, &n, "", 0, 5), CACHET_APPEND_OK);
+    free(b);
+
+    struct sockaddr_in sa;
+    assert_int_equal(cachet_listen_parse("127.0.0.1:8443", &sa), CACHET_OK);
+    assert_int_equal(ntohs(sa.sin_port), 8443);
+    assert_true(cachet_addr_is_loopback(&sa));
+    assert_int_equal(cachet_listen_parse("localhost:0", &sa), CACHET_OK);
+    assert_true(cachet_addr_is_loopback(&sa));
+    assert_int_equal(cachet_listen_parse("0.0.0.0:1", &sa), CACHET_OK);
+    assert_false(cachet_addr_is_loopback(&sa));
+    assert_int_not_equal(cachet_listen_parse("127.0.0.1", &sa), CACHET_OK);
+    assert_int_not_equal(cachet_listen_parse(":80", &sa), CACHET_OK);
+    assert_int_not_equal(cachet_listen_parse("127.0.0.1:65536", &sa), CACHET_OK);
+    assert_int_not_equal(cachet_listen_parse("127.0.0.1:8x", &sa), CACHET_OK);
+    assert_int_not_equal(cachet_listen_parse("example.com:80", &sa), CACHET_OK);
+    assert_int_not_equal(cachet_listen_parse(NULL, &sa), CACHET_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_read_write_atomic),
         cmocka_unit_test(test_never_replaces_a_device),
+        cmocka_unit_test(test_buf_append_and_listen),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -168,6 +168,24 @@ typedef struct cachet_evidence_ops {
 
 /* Every registered family (a static table). */
 const cachet_evidence_ops *const *cachet_evidence_families(size_t *n);
+/* ---- Trustee's SNP evidence form ----------------------------------------- */
+/* {"attestation_report": {<the sev crate's serde form>}, "cert_chain":
+ * [{"cert_type": "VCEK", "data": [bytes]}] | null} (protocols.md §1.7), as a
+ * Trustee guest sends it, rebuilt into the native 0x4A0-byte report (byte
+ * for byte what the firmware signed; unknown members refused) and the
+ * certificates it carries (untrusted: endorsements, never anchors). */
+#define CACHET_SNP_TRUSTEE_MAX_CERTS 4
+#define CACHET_SNP_TRUSTEE_MAX_CERT 16384
+typedef struct cachet_snp_trustee {
+    uint8_t report[0x4A0];
+    uint8_t *certs[CACHET_SNP_TRUSTEE_MAX_CERTS]; /* DER, malloc'd */
+    size_t cert_len[CACHET_SNP_TRUSTEE_MAX_CERTS];
+    char cert_type[CACHET_SNP_TRUSTEE_MAX_CERTS][16];
+    size_t n_certs;
+} cachet_snp_trustee;
+cachet_rc cachet_snp_from_trustee_json(const json_t *ev, cachet_snp_trustee *out);
+void cachet_snp_trustee_clear(cachet_snp_trustee *t);
+
 /* By name or alias; NULL when unknown. */
 const cachet_evidence_ops *cachet_evidence_find(const char *name);
 /* The family that claims buf most confidently; NULL when none does or two

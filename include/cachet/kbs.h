@@ -19,6 +19,7 @@
 
 #include "cachet/clock.h"
 #include "cachet/crypto.h"
+#include "cachet/evidence.h"
 #include "cachet/rc.h"
 
 #ifdef __cplusplus
@@ -74,13 +75,18 @@ typedef struct cachet_kbs_attestation {
     char *additional_evidence;     /* tee-evidence.additional_evidence ("" when none) */
     uint8_t *evidence;             /* the primary evidence in its native form */
     size_t evidence_len;
+    /* Certificates sent with the evidence (Trustee's SNP cert_chain): untrusted
+     * endorsements for this request only; owned; NULL when none. */
+    cachet_endorsements *carried;
 } cachet_kbs_attestation;
 
 /* An Attestation body (additional_evidence: "" or the JSON text of
  * {"nvidia": <GPU evidence>}, verified with the primary).  The primary evidence is taken from
- * primary_evidence.evidence (base64 of cachet's native form, any family) or
- * primary_evidence.quote (TDX/SGX, base64).  init-data must be absent or
- * null. */
+ * primary_evidence.evidence (base64 of cachet's native form, any family),
+ * primary_evidence.quote (TDX/SGX, base64) or Trustee's SNP form
+ * {"attestation_report": {...}, "cert_chain": [...]} (rebuilt into the
+ * native report; its certificates become `carried`).  init-data must be
+ * absent or null. */
 cachet_rc cachet_kbs_parse_attestation(const char *text, size_t len, cachet_kbs_attestation *out);
 void cachet_kbs_attestation_clear(cachet_kbs_attestation *a);
 

@@ -115,13 +115,42 @@ void cachet_kbs_attestation_clear(cachet_kbs_attestation *a)
     json_decref(a->runtime_data);
     free(a->additional_evidence);
     free(a->evidence);
+    cachet_endorsements_free(a->carried);
     memset(a, 0, sizeof *a);
+}
+
+/* Trustee's SNP serde form (protocols.md §1.7): the rebuilt native report,
+ * and the certificate table as this request's endorsements. */
+static cachet_rc take_trustee_snp(const json_t *prim, cachet_kbs_attestation *out)
+{
+    cachet_snp_trustee t;
+    cachet_rc rc = cachet_snp_from_trustee_json(prim, &t);
+    if (rc != CACHET_OK)
+        return kbs_err(FORMAT, "attestation: %s", cachet_err_detail());
+    out->evidence = malloc(sizeof t.report);
+    out->carried = t.n_certs ? cachet_endorsements_new() : NULL;
+    if (!out->evidence || (t.n_certs && !out->carried)) {
+        cachet_snp_trustee_clear(&t);
+        return kbs_err(NOMEM, "attestation: out of memory");
+    }
+    memcpy(out->evidence, t.report, sizeof t.report);
+    out->evidence_len = sizeof t.report;
+    for (size_t i = 0; rc == CACHET_OK && i < t.n_certs; i++) {
+        char name[48];
+        snprintf(name, sizeof name, "cert_chain[%zu] (%s)", i, t.cert_type[i]);
+        rc = cachet_endorsements_add_bytes(out->carried, name, t.certs[i], t.cert_len[i]);
+    }
+    cachet_snp_trustee_clear(&t);
+    return rc == CACHET_OK ? CACHET_OK
+                           : kbs_err(FORMAT, "attestation: cert_chain: %s", cachet_err_detail());
 }
 
 static cachet_rc take_evidence(const json_t *prim, cachet_kbs_attestation *out)
 {
     if (!json_is_object(prim))
         return kbs_err(FORMAT, "attestation: primary_evidence must be an object");
+    if (json_object_get(prim, "attestation_report"))
+        return take_trustee_snp(prim, out);
     const json_t *ev = json_object_get(prim, "evidence");
     if (!ev)
         ev = json_object_get(prim, "quote");

@@ -301,7 +301,19 @@ static void handle_attest(cachet_kbs *k, struct MHD_Connection *conn, const conn
                     "the attestation policy cannot be loaded");
         goto out;
     }
-    if (kbs_verify_and_appraise(&k->verifier, policy->ap, s.tee, a.evidence, a.evidence_len,
+    /* Certificates sent with the evidence join the broker's endorsements for
+     * this request only (untrusted: chains still end at the pinned roots). */
+    kbs_verifier vv = k->verifier;
+    if (a.carried) {
+        for (size_t i = 0; k->verifier.endorsements &&
+                           i < cachet_endorsements_count(k->verifier.endorsements);
+             i++) {
+            const cachet_endorsement *e = cachet_endorsements_get(k->verifier.endorsements, i);
+            (void)cachet_endorsements_add_bytes(a.carried, e->name, e->data, e->len);
+        }
+        vv.endorsements = a.carried;
+    }
+    if (kbs_verify_and_appraise(&vv, policy->ap, s.tee, a.evidence, a.evidence_len,
                                 a.runtime_data, a.additional_evidence, NULL, 0, now, &o) != CACHET_OK) {
         reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, CACHET_KBS_ERR_ATTESTATION,
                     "internal error");

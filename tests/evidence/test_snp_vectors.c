@@ -308,6 +308,66 @@ static void test_flipped_signature_bit(void **state)
     free(rep);
 }
 
+/* Trustee's SNP evidence form (protocols.md §1.7, the sev crate's serde
+ * JSON): rebuilt byte for byte into the report the firmware signed, its
+ * VCEK carried along; then it verifies like the binary report.  Wrong
+ * shapes are refused by name, a moved byte fails the signature. */
+static void test_trustee_json_form(void **state)
+{
+    (void)state;
+    TU_REQUIRE_VECTORS();
+    size_t jlen = 0, blen = 0;
+    uint8_t *jtext = tu_read_vector("snp/genoa_trustee_e2e/evidence.json", &jlen);
+    uint8_t *bin = tu_read_vector("snp/genoa_trustee_e2e/report.derived.bin", &blen);
+    assert_non_null(jtext);
+    assert_non_null(bin);
+    json_t *j = json_loadb((const char *)jtext, jlen, 0, NULL);
+    assert_non_null(j);
+    cachet_snp_trustee t;
+    assert_int_equal(cachet_snp_from_trustee_json(j, &t), CACHET_OK);
+    assert_int_equal(blen, sizeof t.report);
+    assert_memory_equal(t.report, bin, blen);
+    assert_int_equal(t.n_certs, 1);
+    assert_string_equal(t.cert_type[0], "VCEK");
+    cachet_endorsements *e = cachet_endorsements_new();
+    assert_int_equal(cachet_endorsements_add_bytes(e, "cert_chain[0]", t.certs[0], t.cert_len[0]),
+                     CACHET_OK);
+    cachet_verify_result *r = ev_verify(t.report, sizeof t.report, e, at("2025-06-01T00:00:00Z"),
+                                        NULL);
+    assert_true(r->verified);
+    cachet_verify_result_free(r);
+    cachet_endorsements_free(e);
+    cachet_snp_trustee_clear(&t);
+
+    json_t *rep = json_object_get(j, "attestation_report");
+    /* an unknown member, a byte out of range, a missing field, a TCB with fmc on Genoa */
+    json_object_set_new(rep, "surprise", json_integer(1));
+    assert_int_not_equal(cachet_snp_from_trustee_json(j, &t), CACHET_OK);
+    assert_non_null(strstr(cachet_err_detail(), "surprise"));
+    json_object_del(rep, "surprise");
+    json_array_set_new(json_object_get(rep, "measurement"), 3, json_integer(256));
+    assert_int_not_equal(cachet_snp_from_trustee_json(j, &t), CACHET_OK);
+    assert_non_null(strstr(cachet_err_detail(), "measurement[3]"));
+    json_array_set_new(json_object_get(rep, "measurement"), 3, json_integer(bin[0x93] ^ 1));
+    assert_int_equal(cachet_snp_from_trustee_json(j, &t), CACHET_OK);
+    e = cachet_endorsements_new();
+    assert_int_equal(cachet_endorsements_add_bytes(e, "vcek", t.certs[0], t.cert_len[0]), CACHET_OK);
+    r = ev_verify(t.report, sizeof t.report, e, at("2025-06-01T00:00:00Z"), NULL);
+    ev_assert_fail(r, "snp.report.signature");
+    cachet_verify_result_free(r);
+    cachet_endorsements_free(e);
+    cachet_snp_trustee_clear(&t);
+    json_object_set_new(json_object_get(rep, "current_tcb"), "fmc", json_integer(1));
+    assert_int_not_equal(cachet_snp_from_trustee_json(j, &t), CACHET_OK);
+    assert_non_null(strstr(cachet_err_detail(), "fmc"));
+    json_object_del(rep, "current_tcb");
+    assert_int_not_equal(cachet_snp_from_trustee_json(j, &t), CACHET_OK);
+    assert_non_null(strstr(cachet_err_detail(), "current_tcb"));
+    json_decref(j);
+    free(jtext);
+    free(bin);
+}
+
 static void test_flipped_measurement_bit(void **state)
 {
     (void)state;
@@ -700,6 +760,7 @@ int main(void)
         cmocka_unit_test(test_missing_or_wrong_kind),
         cmocka_unit_test(test_directories),
         cmocka_unit_test(test_chain_cache),
+        cmocka_unit_test(test_trustee_json_form),
     };
     for (size_t i = 0; i < sizeof more / sizeof more[0]; i++)
         tests[n++] = more[i];

@@ -218,6 +218,60 @@ static void test_deny_all_default(void **state)
     cachet_kbs_client_free(c);
 }
 
+/* A Trustee guest's SNP evidence (the sev crate's serde form with its VCEK
+ * in cert_chain) is accepted as such: rebuilt, verified against the AMD
+ * roots with the carried VCEK, and refused here only because the real
+ * report's REPORT_DATA is not bound to this session's runtime data. */
+static void test_trustee_snp_form(void **state)
+{
+    kbs_fix *f = *state;
+    TU_REQUIRE_VECTORS();
+    size_t jl = 0;
+    uint8_t *jt = tu_read_vector("snp/genoa_trustee_e2e/evidence.json", &jl);
+    json_t *prim = json_loadb((const char *)jt, jl, 0, NULL);
+    assert_non_null(prim);
+    free(jt);
+    int64_t saved = kbs_fix_now;
+    kbs_fix_now = 1748736000; /* 2025-06-01: inside the VCEK's validity */
+    cachet_kbs_client *c = client(f);
+    char *nonce = NULL, *resp = NULL;
+    assert_int_equal(cachet_kbs_client_auth(c, "snp", &nonce), CACHET_OK);
+    cachet_pkey *k;
+    assert_int_equal(cachet_pkey_generate_ec(CACHET_CURVE_P256, &k), CACHET_OK);
+    json_t *wire;
+    cachet_runtime_data_params wp = {.nonce = nonce, .tee_pubkey = k};
+    assert_int_equal(cachet_runtime_data_build(&wp, &wire), CACHET_OK);
+    json_object_del(wire, "additional-evidence");
+    json_t *j = json_pack("{s:n,s:O,s:{s:O,s:s}}", "init-data", "runtime-data", wire,
+                          "tee-evidence", "primary_evidence", prim, "additional_evidence", "");
+    char *body = json_dumps(j, JSON_COMPACT);
+    assert_int_equal(post_attest(c, body, &resp), 401);
+    assert_type(resp, "AttestationError");
+    /* verified as far as the binding: the signature and the VCEK chain held */
+    print_message("# %s\n", resp);
+    assert_non_null(strstr(resp, "report_data"));
+    assert_null(strstr(resp, "signature"));
+    free(resp);
+    free(body);
+    json_decref(j);
+    /* a malformed Trustee form is refused by name */
+    json_object_set_new(json_object_get(prim, "attestation_report"), "surprise", json_true());
+    j = json_pack("{s:n,s:O,s:{s:O,s:s}}", "init-data", "runtime-data", wire, "tee-evidence",
+                  "primary_evidence", prim, "additional_evidence", "");
+    body = json_dumps(j, JSON_COMPACT);
+    assert_int_equal(post_attest(c, body, &resp), 401);
+    assert_non_null(strstr(resp, "surprise"));
+    free(resp);
+    free(body);
+    json_decref(j);
+    json_decref(wire);
+    json_decref(prim);
+    free(nonce);
+    cachet_pkey_free(k);
+    cachet_kbs_client_free(c);
+    kbs_fix_now = saved;
+}
+
 static void test_wrong_nonce(void **state)
 {
     kbs_fix *f = *state;
@@ -765,6 +819,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_attest_again_returns_token, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deny_all_default, setup_deny, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_nonce, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_trustee_snp_form, setup, teardown),
         cmocka_unit_test_setup_teardown(test_replayed_evidence, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expired_session, setup, teardown),

@@ -274,8 +274,8 @@ int cachet_engine_count_tokens(const cachet_engine *e, const char *text, bool ad
 {
     if (!e || !text)
         return -1;
-    llama_token *t;
-    int n;
+    llama_token *t = NULL;
+    int n = 0;
     if (tokenize(e->vocab, text, add_bos, &t, &n) != CACHET_OK)
         return -1;
     free(t);

@@ -84,7 +84,10 @@ static bool take_bytes(eng_textout *t, const unsigned char *in, size_t len)
     while (t->raw_len && i < len) {
         /* Continue the held sequence one byte at a time. */
         size_t need = seq_len(t->raw[0]);
-        if (!cont_ok(t->raw[0], t->raw_len, in[i])) {
+        /* need <= 4 and raw_len < need hold by construction; the bound keeps
+         * the store provably inside raw[] */
+        if (t->raw_len >= need || t->raw_len >= sizeof t->raw ||
+            !cont_ok(t->raw[0], t->raw_len, in[i])) {
             t->raw_len = 0;
             if (!append_replacement(t))
                 return false;

@@ -22,7 +22,7 @@ static void usage(FILE *out)
             "usage: cachet serve --model FILE.sealed --kbs URL [--kbs-ca FILE]\n"
             "         (--tee sample --sample-key KEY | --tee tsm|snp|tdx |\n"
             "          --tee tpm --tpm-tcti TCTI --tpm-ak-cert FILE [--tpm-ak rsa|ecc]\n"
-            "                    [--tpm-pcr N])\n"
+            "                    [--tpm-pcr N] [--tpm-event-log FILE])\n"
             "         [--listen HOST:PORT] [--model-id ID] [--resource REPO/TYPE/TAG]\n"
             "         [--threads N] [--ctx N] [--queue N] [--max-body BYTES]\n"
             "         [--api-key-file FILE]\n\n"
@@ -42,7 +42,10 @@ static void usage(FILE *out)
             CLI_TPM_USAGE
             "             Before attesting, the model's content digest is extended into PCR\n"
             "             --tpm-pcr (default 15) with an event-log entry\n"
-            "             (\"cachet-model sha256:HEX\"), so every quote covers the model.\n\n"
+            "             (\"cachet-model sha256:HEX\"), so every quote covers the model.\n"
+            "             --tpm-event-log FILE keeps the log between starts on one TPM boot\n"
+            "             (continued when present, rewritten 0600 after the measurement; put\n"
+            "             it where a reboot clears it, e.g. under /run).\n\n"
             "exit status: 0 stopped by SIGINT/SIGTERM, 1 start-up failed, 2 usage error\n");
 }
 
@@ -166,6 +169,7 @@ static int run(int argc, char **argv)
         goto out;
     }
     o.tpm_model_pcr = tpm.pcr > 0 ? tpm.pcr : 0;
+    o.tpm_event_log = tpm.event_log;
     cachet_serve *s = NULL;
     if (cachet_serve_start(&o, &s) != CACHET_OK) {
         fprintf(stderr, "cachet serve: %s\n", cachet_err_detail());

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/tpm_common.h"
@@ -30,6 +31,7 @@ int cli_tpm_option(const char *cmd, int code, const char *arg, cli_tpm_args *t)
     switch (code) {
     case CLI_OPT_TPM_TCTI: t->tcti = arg; break;
     case CLI_OPT_TPM_AK_CERT: t->ak_cert = arg; break;
+    case CLI_OPT_TPM_EVENT_LOG: t->event_log = arg; break;
     case CLI_OPT_TPM_AK:
         if (cli_tpm_ak_type(arg, &t->ak) != 0)
             return cli_usage_error(cmd, "--tpm-ak must be rsa or ecc");
@@ -53,6 +55,10 @@ int cli_tpm_open(const char *cmd, const cli_tpm_args *t, cachet_attester **a)
         return cli_usage_error(cmd, "--tee tpm needs --tpm-ak-cert AK-CERT.pem (cachet "
                                     "tpm-enroll issues it)");
     cachet_tpm_opts o = {.tcti = t->tcti, .ak_type = t->ak, .ak_cert_path = t->ak_cert};
+    /* Continue the log of what this TPM measured since it started (absent:
+     * a fresh log, as after a reboot). */
+    if (t->event_log && access(t->event_log, F_OK) == 0)
+        o.event_log_path = t->event_log;
     if (cachet_attester_tpm_new(&o, a) != CACHET_OK) {
         fprintf(stderr, "cachet %s: attestation: %s\n", cmd, cachet_err_detail());
         return CLI_EXIT_FAIL;

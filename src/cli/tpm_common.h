@@ -9,14 +9,22 @@
 #include "cachet/attester.h"
 #include "cachet/tpm.h"
 
-enum { CLI_OPT_TPM_TCTI = 0x1000, CLI_OPT_TPM_AK_CERT, CLI_OPT_TPM_AK, CLI_OPT_TPM_PCR };
+enum {
+    CLI_OPT_TPM_TCTI = 0x1000,
+    CLI_OPT_TPM_AK_CERT,
+    CLI_OPT_TPM_AK,
+    CLI_OPT_TPM_PCR,
+    CLI_OPT_TPM_EVENT_LOG,
+};
 
-/* getopt_long entries for --tpm-tcti, --tpm-ak-cert, --tpm-ak and --tpm-pcr. */
+/* getopt_long entries for --tpm-tcti, --tpm-ak-cert, --tpm-ak, --tpm-pcr
+ * and --tpm-event-log. */
 #define CLI_TPM_LONG_OPTIONS                                                                \
     {"tpm-tcti", required_argument, NULL, CLI_OPT_TPM_TCTI},                                \
     {"tpm-ak-cert", required_argument, NULL, CLI_OPT_TPM_AK_CERT},                          \
     {"tpm-ak", required_argument, NULL, CLI_OPT_TPM_AK},                                    \
-    {"tpm-pcr", required_argument, NULL, CLI_OPT_TPM_PCR}
+    {"tpm-pcr", required_argument, NULL, CLI_OPT_TPM_PCR},                                  \
+    {"tpm-event-log", required_argument, NULL, CLI_OPT_TPM_EVENT_LOG}
 
 #define CLI_TPM_USAGE                                                                       \
     "  --tee tpm: --tpm-tcti TCTI (e.g. swtpm:host=127.0.0.1,port=2321; default\n"          \
@@ -25,6 +33,7 @@ enum { CLI_OPT_TPM_TCTI = 0x1000, CLI_OPT_TPM_AK_CERT, CLI_OPT_TPM_AK, CLI_OPT_T
 
 typedef struct cli_tpm_args {
     const char *tcti, *ak_cert;
+    const char *event_log; /* --tpm-event-log: continued when present, rewritten by serve */
     cachet_tpm_ak_type ak;
     int pcr;   /* -1: not given */
     bool given; /* any --tpm-* option */

@@ -29,6 +29,10 @@ typedef struct cachet_serve_opts {
      * entry) before any evidence is made, so every quote covers which model
      * is loaded.  0: CACHET_SERVE_TPM_PCR (15); 1..23 otherwise. */
     int tpm_model_pcr;
+    /* TPM: where the event log lives between starts; rewritten (0600) after
+     * the model is measured, so that the next start on the same TPM boot
+     * continues it.  NULL: not kept. */
+    const char *tpm_event_log;
     int threads;                   /* 0: online CPUs */
     int n_ctx;                     /* 0: engine default */
     int queue_max;                 /* waiting requests; 0: 8 */

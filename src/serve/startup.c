@@ -85,6 +85,15 @@ cachet_rc serve_measure_model(const cachet_serve_opts *o)
     if ((rc = cachet_tpm_extend(tpm, (unsigned)pcr, event, strlen(event))) != CACHET_OK)
         return serve_step_err(rc, "attestation: measuring the model into the TPM");
     cachet_log(CACHET_LOG_INFO, "serve: model %s measured into TPM PCR %d", ds, pcr);
+    if (o->tpm_event_log) {
+        uint8_t *log = NULL;
+        size_t len = 0;
+        if ((rc = cachet_tpm_event_log(tpm, &log, &len)) == CACHET_OK)
+            rc = cachet_file_write_atomic(o->tpm_event_log, log, len, 0600);
+        free(log);
+        if (rc != CACHET_OK)
+            return serve_step_err(rc, "attestation: keeping the TPM event log");
+    }
     return CACHET_OK;
 }
 

@@ -224,12 +224,65 @@ static void test_cli_chat(void **state)
     free(pol);
 }
 
+/* A restart on the same TPM boot: the first start's event log, kept in a
+ * file (--tpm-event-log), is continued by the next start, so the quote's
+ * PCR 15 (now extended twice) still replays; and the file is rewritten. */
+static void test_restart_continues_event_log(void **state)
+{
+    (void)state;
+    TPM_WORLD_REQUIRE(&G.w);
+    char *logf = tu_asprintf("%s/serve-eventlog.bin", G.fix.dir);
+    uint8_t *log = NULL;
+    size_t len1 = 0;
+    /* what the first start would have written */
+    assert_int_equal(cachet_tpm_event_log(cachet_attester_tpm_handle(G.a), &log, &len1),
+                     CACHET_OK);
+    tu_write_file(logf, log, len1);
+    free(log);
+    cachet_serve_stop(G.s);
+    G.s = NULL;
+    cachet_attester_free(G.a);
+    cachet_tpm_opts to = {.tcti = G.w.tpm[0].tcti, .ak_cert_path = G.w.ak_cert_path[0],
+                          .event_log_path = logf};
+    assert_int_equal(cachet_attester_tpm_new(&to, &G.a), CACHET_OK);
+    cachet_serve_opts o = {.listen = "127.0.0.1:0", .model_path = G.sealed,
+                           .kbs_url = G.fix.url, .attester = G.a, .threads = 1, .n_ctx = 256,
+                           .tpm_event_log = logf};
+    cachet_rc rc = cachet_serve_start(&o, &G.s);
+    if (rc != CACHET_OK)
+        print_message("# serve restart: %s\n", cachet_err_detail());
+    assert_int_equal(rc, CACHET_OK);
+    snprintf(G.url, sizeof G.url, "https://127.0.0.1:%u", cachet_serve_port(G.s));
+    size_t len2 = 0;
+    uint8_t *again = tu_read_file(logf, &len2);
+    assert_true(len2 > len1);
+    free(again);
+    /* PCR 15 = H(previous || H(event)) */
+    uint8_t buf[64], pcr[32];
+    assert_int_equal(cachet_hex_decode(G.pcr_hex, buf, 32, NULL), CACHET_OK);
+    assert_int_equal(cachet_sha256(G.event, strlen(G.event), buf + 32), CACHET_OK);
+    assert_int_equal(cachet_sha256(buf, sizeof buf, pcr), CACHET_OK);
+    char twice[65];
+    cachet_hex_encode(pcr, sizeof pcr, twice);
+    cachet_atls *s = NULL;
+    cachet_atls_report rep;
+    rc = connect_with(G.digest_hex, twice, true, &s, &rep);
+    if (rc != CACHET_OK)
+        print_message("# refused: %s\n", rep.why);
+    assert_int_equal(rc, CACHET_OK);
+    assert_true(rep.verified && rep.admitted);
+    cachet_atls_report_free(&rep);
+    cachet_atls_free(s);
+    free(logf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_admitted_with_model_pinned),
         cmocka_unit_test(test_refused_other_model_pcr),
         cmocka_unit_test(test_cli_chat),
+        cmocka_unit_test(test_restart_continues_event_log), /* last: extends PCR 15 again */
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

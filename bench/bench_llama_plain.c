@@ -3,7 +3,9 @@
  * reads it into memory instead) and generate greedily with the same threads
  * and prompt, straight through llama.h with nothing of cachet in between.
  *
- * usage: bench_llama_plain MODEL.gguf THREADS TOKENS PROMPT
+ * usage: bench_llama_plain MODEL.gguf THREADS TOKENS PROMPT [CTX]
+ * (CTX: the context length, as the server under comparison uses; default
+ * just what the prompt and the tokens need)
  * prints "ctx_s" (context creation), "load_s" (model load),
  * "prompt_tokens", "completion_tokens", "gen_s", "gen_tok_s" lines (gen_s:
  * first to last sampled token, as the engine reports it). */
@@ -30,8 +32,8 @@ static void quiet(enum ggml_log_level level, const char *text, void *arg)
 
 int main(int argc, char **argv)
 {
-    if (argc != 5) {
-        fprintf(stderr, "usage: bench_llama_plain MODEL.gguf THREADS TOKENS PROMPT\n");
+    if (argc != 5 && argc != 6) {
+        fprintf(stderr, "usage: bench_llama_plain MODEL.gguf THREADS TOKENS PROMPT [CTX]\n");
         return 2;
     }
     int threads = atoi(argv[2]), n_gen = atoi(argv[3]);
@@ -61,8 +63,9 @@ int main(int argc, char **argv)
         return 1;
 
     struct llama_context_params cp = llama_context_default_params();
-    cp.n_ctx = (uint32_t)(n_prompt + n_gen + 8);
-    cp.n_batch = (uint32_t)n_prompt;
+    int ctx_len = argc == 6 ? atoi(argv[5]) : 0;
+    cp.n_ctx = (uint32_t)(ctx_len > n_prompt + n_gen ? ctx_len : n_prompt + n_gen + 8);
+    cp.n_batch = getenv("PLAIN_BATCH") ? (uint32_t)atoi(getenv("PLAIN_BATCH")) : (uint32_t)n_prompt;
     cp.n_threads = threads;
     cp.n_threads_batch = threads;
     cp.no_perf = true;

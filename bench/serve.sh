@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Confidential inference (issue #10): tokens/s through `cachet serve`
 # against plain llama.cpp (bench_llama_plain: same model, threads, prompt,
-# greedy) in the same run, rounds interleaved; and start-up split into
+# greedy, the same 1024-token context) in the same run, rounds interleaved;
+# and start-up split into
 # attestation + key release, unseal and model load, with unseal + load
 # compared to plain llama.cpp loading the unsealed file (its default, mmap,
 # and reading it into memory).  Load times include context creation.
@@ -11,8 +12,8 @@
 #   bench/serve.sh BUILD_DIR [ROUNDS] [TOKENS] [THREADS]
 set -euo pipefail
 build=$(cd "${1:?usage: bench/serve.sh BUILD_DIR [ROUNDS] [TOKENS] [THREADS]}" && pwd)
-rounds=${2:-3}
-tokens=${3:-64}
+rounds=${2:-5}
+tokens=${3:-128}
 threads=${4:-2}
 root=$(cd "$(dirname "$0")/.." && pwd)
 cachet="$build/src/cli/cachet"
@@ -71,8 +72,8 @@ PY
 }
 
 plain_round() {   # plain llama.cpp on the unsealed file (page cache warm): "load tok_s load_read"
-  "$plain" "$work/m.gguf" "$threads" "$tokens" "$prompt" >"$work/plain.out"
-  PLAIN_LOAD_MODE=read "$plain" "$work/m.gguf" "$threads" 1 "$prompt" >"$work/plain-read.out"
+  "$plain" "$work/m.gguf" "$threads" "$tokens" "$prompt" 1024 >"$work/plain.out"
+  PLAIN_LOAD_MODE=read "$plain" "$work/m.gguf" "$threads" 1 "$prompt" 1024 >"$work/plain-read.out"
   awk '$1 == "load_s" || $1 == "ctx_s" {l += $2} $1 == "gen_tok_s" {t = $2} END {printf "%s %s ", l, t}' "$work/plain.out"
   awk '$1 == "load_s" || $1 == "ctx_s" {l += $2} END {print l}' "$work/plain-read.out"
 }

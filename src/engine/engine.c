@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <ggml-cpu.h>
 #include <llama.h>
 
 #include "cachet/log.h"
@@ -25,6 +26,7 @@
 struct cachet_engine {
     struct llama_model *model;
     struct llama_context *ctx;
+    struct ggml_threadpool *pool; /* the compute threads, kept between tokens */
     const struct llama_vocab *vocab;
     pthread_mutex_t lock;
     int n_ctx;
@@ -150,6 +152,14 @@ cachet_rc cachet_engine_load(const char *path, const cachet_engine_opts *opts, c
         return eng_err(NOMEM, "engine load: llama.cpp could not create a context of %d tokens",
                        n_ctx);
     }
+    /* One persistent pool of compute threads.  Without it ggml starts and
+     * joins its helper threads for every decoded token; the new threads land
+     * on cores already busy and the others spin at ggml's barrier (measured:
+     * about 10% fewer tokens/s than llama.cpp's own loop on 2 cores). */
+    struct ggml_threadpool_params tpp = ggml_threadpool_params_default(threads);
+    e->pool = ggml_threadpool_new(&tpp);
+    if (e->pool)
+        llama_attach_threadpool(e->ctx, e->pool, NULL);
     e->n_ctx = (int)llama_n_ctx(e->ctx);
     e->n_batch = (int)llama_n_batch(e->ctx);
     cachet_log(CACHET_LOG_INFO, "engine: %s model, %llu parameters, context %d tokens, %d threads",
@@ -163,6 +173,8 @@ void cachet_engine_free(cachet_engine *e)
     if (!e)
         return;
     llama_free(e->ctx);
+    if (e->pool)
+        ggml_threadpool_free(e->pool);
     llama_model_free(e->model);
     pthread_mutex_destroy(&e->lock);
     free(e);

@@ -133,8 +133,14 @@ static bool on_piece(void *arg, const char *text, size_t len)
     } else if (ok) {
         ok = append(j, text, len);
     }
+    /* Wake the connection's thread only when it has something to do: every
+     * piece of a stream, but for a whole answer just the first (it waits for
+     * the end).  A needless wake-up per token preempts one of the compute
+     * threads, and the other spins at ggml's barrier meanwhile. */
+    bool wake = j->req.stream || !j->started;
     j->started = true;
-    pthread_cond_broadcast(&j->cv);
+    if (wake)
+        pthread_cond_broadcast(&j->cv);
     pthread_mutex_unlock(&j->mu);
     return ok;
 }

@@ -136,7 +136,7 @@ static cachet_rc take_trustee_snp(const json_t *prim, cachet_kbs_attestation *ou
     memcpy(out->evidence, t.report, sizeof t.report);
     out->evidence_len = sizeof t.report;
     for (size_t i = 0; rc == CACHET_OK && i < t.n_certs; i++) {
-        char name[48];
+        char name[48 + sizeof t.cert_type[0]]; /* "cert_chain[%zu] (%s)" */
         snprintf(name, sizeof name, "cert_chain[%zu] (%s)", i, t.cert_type[i]);
         rc = cachet_endorsements_add_bytes(out->carried, name, t.certs[i], t.cert_len[i]);
     }

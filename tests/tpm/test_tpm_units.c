@@ -117,6 +117,31 @@ static void test_eventlog_sha1_only(void **state)
     tpm_eventlog_free(&l);
 }
 
+/* Found by fuzz_tpm_eventlog: a crypto-agile log whose Spec ID event
+ * declares a first bank of 63-byte digests.  The header's 20-byte legacy
+ * SHA-1 field must not be handed out as a digest of that bank (a reader
+ * would copy 63 bytes from a 20-byte field, past the end of the log). */
+static void test_eventlog_specid_header_has_no_bank_digest(void **state)
+{
+    (void)state;
+    static const uint8_t b[] = {
+        0, 0, 0, 0, 3, 0, 0, 0, /* pcr 0, EV_NO_ACTION */
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* SHA-1 field */
+        0x21, 0, 0, 0, /* 33 bytes of event data */
+        'S', 'p', 'e', 'c', ' ', 'I', 'D', ' ', 'E', 'v', 'e', 'n', 't', '0', '3', 0,
+        0, 0, 0, 0, 0, 2, 0, 2, /* platform class, version 2.0, uintn 2 */
+        1, 0, 0, 0, 0x0b, 0x20, 0x3f, 0x00, /* 1 algorithm: 0x200b, 63 bytes */
+        0 /* no vendor info */
+    };
+    tpm_eventlog l;
+    assert_int_equal(tpm_eventlog_parse(b, sizeof b, &l), CACHET_OK);
+    assert_true(l.crypto_agile);
+    assert_int_equal(l.n, 1);
+    for (size_t k = 0; k < l.n_algs; k++)
+        assert_null(l.ev[0].digest[k]);
+    tpm_eventlog_free(&l);
+}
+
 /* ---- protobuf --------------------------------------------------------------------- */
 
 static void test_gce_protobuf_errors(void **state)
@@ -295,6 +320,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_eventlog_parse),
         cmocka_unit_test(test_eventlog_sha1_only),
+        cmocka_unit_test(test_eventlog_specid_header_has_no_bank_digest),
         cmocka_unit_test(test_gce_protobuf_errors),
         cmocka_unit_test(test_pcr_sets),
         cmocka_unit_test(test_kdfa),

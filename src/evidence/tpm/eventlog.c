@@ -249,6 +249,9 @@ cachet_rc tpm_eventlog_parse(const uint8_t *buf, size_t len, tpm_eventlog *out)
         for (size_t i = 0; i < 20; i++)
             if (hdr.digest[0][i])
                 return cachet_err(EV_RC(FORMAT), "Spec ID Event03 header with a non-zero digest");
+        /* Its 20 zero bytes are a legacy SHA-1 field, not a digest of the
+         * log's first bank: nobody may read them at that bank's size. */
+        hdr.digest[0] = NULL;
         out->crypto_agile = true;
         if ((rc = read_spec_id(out, &hdr)) != CACHET_OK)
             return rc;

@@ -390,14 +390,20 @@ cachet_rc cachet_serve_start(const cachet_serve_opts *opts, cachet_serve **out)
         goto fail;
     }
     s->o.api_key = NULL;
-    /* §1 step 1b: on a TPM, measure the model before any evidence is made */
-    if ((rc = serve_measure_model(opts)) != CACHET_OK)
+    /* §1 step 1: the model's public content digest, read once; 1b: on a
+     * TPM, measure it before any evidence is made */
+    uint8_t digest[CACHET_SEAL_DIGEST_LEN];
+    if ((rc = serve_sealed_digest(opts->model_path, digest)) != CACHET_OK) {
+        rc = serve_step_err(rc, "unseal: sealed model");
+        goto fail;
+    }
+    if ((rc = serve_measure_model(opts, digest)) != CACHET_OK)
         goto fail;
     /* §1 step 2: the TLS key and its certificate */
     if ((rc = serve_tls_make(opts->attester, s->created, &s->tls)) != CACHET_OK)
         goto fail;
     /* steps 1, 3, 4 */
-    if ((rc = serve_startup(opts, &s->model, &s->t)) != CACHET_OK)
+    if ((rc = serve_startup(opts, digest, &s->model, &s->t)) != CACHET_OK)
         goto fail;
     s->o.model_id = s->model.id;
     s->actx = (serve_attest_ctx){.attester = opts->attester, .lock = &s->attest_lock,

@@ -193,13 +193,16 @@ typedef struct serve_model {
 /* The content digest of a sealed file from its public parts (header and
  * chunk tags, docs/sealed-format.md §5), before any key is known. */
 cachet_rc serve_sealed_digest(const char *path, uint8_t out[CACHET_SEAL_DIGEST_LEN]);
-/* docs/serve.md §1 steps 1, 3, 4: digest, key release bound to it, unseal
- * into a sealed memfd, load.  The detail names the failing step. */
-cachet_rc serve_startup(const cachet_serve_opts *o, serve_model *m, cachet_serve_timings *t);
+/* docs/serve.md §1 steps 1, 3, 4: key release bound to the digest d the
+ * caller measured, unseal into a sealed memfd, load.  The file read must
+ * still claim d (else it changed since it was measured: refused).  The
+ * detail names the failing step. */
+cachet_rc serve_startup(const cachet_serve_opts *o, const uint8_t d[CACHET_SEAL_DIGEST_LEN],
+                        serve_model *m, cachet_serve_timings *t);
 /* TPM attesters only (nothing to do otherwise): extend the sealed model's
- * content digest into opts->tpm_model_pcr with an event-log entry, before
+ * content digest d into opts->tpm_model_pcr with an event-log entry, before
  * any evidence is collected (docs/serve.md §1 step 1b). */
-cachet_rc serve_measure_model(const cachet_serve_opts *o);
+cachet_rc serve_measure_model(const cachet_serve_opts *o, const uint8_t d[CACHET_SEAL_DIGEST_LEN]);
 void serve_model_clear(serve_model *m);
 
 #endif

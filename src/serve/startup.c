@@ -67,7 +67,7 @@ static char *default_id(const char *path)
     return id;
 }
 
-cachet_rc serve_measure_model(const cachet_serve_opts *o)
+cachet_rc serve_measure_model(const cachet_serve_opts *o, const uint8_t d[CACHET_SEAL_DIGEST_LEN])
 {
     cachet_tpm *tpm = cachet_attester_tpm_handle(o->attester);
     if (!tpm)
@@ -75,11 +75,8 @@ cachet_rc serve_measure_model(const cachet_serve_opts *o)
     int pcr = o->tpm_model_pcr ? o->tpm_model_pcr : CACHET_SERVE_TPM_PCR;
     if (pcr < 1 || pcr > 23)
         return serve_err(INVALID_ARG, "attestation: TPM model PCR %d (1..23)", pcr);
-    uint8_t d[CACHET_SEAL_DIGEST_LEN];
     char ds[CACHET_SEAL_DIGEST_STR_LEN], event[32 + CACHET_SEAL_DIGEST_STR_LEN];
-    cachet_rc rc = serve_sealed_digest(o->model_path, d);
-    if (rc != CACHET_OK)
-        return serve_step_err(rc, "unseal: sealed model");
+    cachet_rc rc;
     cachet_seal_digest_format(d, ds);
     snprintf(event, sizeof event, "cachet-model %s", ds);
     if ((rc = cachet_tpm_extend(tpm, (unsigned)pcr, event, strlen(event))) != CACHET_OK)
@@ -131,7 +128,8 @@ out:
     return rc;
 }
 
-cachet_rc serve_startup(const cachet_serve_opts *o, serve_model *m, cachet_serve_timings *t)
+cachet_rc serve_startup(const cachet_serve_opts *o, const uint8_t d[CACHET_SEAL_DIGEST_LEN],
+                        serve_model *m, cachet_serve_timings *t)
 {
     memset(m, 0, sizeof *m);
     cachet_seal_reader *r = NULL;
@@ -140,8 +138,15 @@ cachet_rc serve_startup(const cachet_serve_opts *o, serve_model *m, cachet_serve
     cachet_rc rc;
     /* 1. the sealed model and its public content digest D */
     if ((rc = cachet_seal_reader_open(o->model_path, &r)) != CACHET_OK ||
-        (rc = serve_sealed_digest(o->model_path, m->digest)) != CACHET_OK) {
+        (rc = cachet_seal_reader_claimed_digest(r, m->digest)) != CACHET_OK) {
         rc = serve_step_err(rc, "unseal: sealed model");
+        goto fail;
+    }
+    /* The TPM measured d and the evidence will bind it: the file we unseal
+     * (through this very descriptor, checked again after unlock) must be it. */
+    if (memcmp(m->digest, d, CACHET_SEAL_DIGEST_LEN) != 0) {
+        rc = serve_err(MISMATCH, "unseal: sealed model: the file changed while the server "
+                                 "was starting");
         goto fail;
     }
     cachet_seal_digest_format(m->digest, m->digest_str);
